@@ -1,0 +1,95 @@
+/**
+ * Named configurations of the whole study: how much synthetic data, how large the evaluation, how long
+ * the training.
+ * @module
+ */
+
+/** Everything that decides a run's results. */
+export interface StudyConfig {
+  /** Profile name; artifacts go to `data/<name>/` and `figures/<name>/`. */
+  name: string;
+  /** Number of synthetic playlists to generate; unused when `mpdDir` is set. */
+  playlists: number;
+  /** A folder (or one file) of real MPD slices to read instead of generating data. */
+  mpdDir?: string;
+  /** Seed of the generator, the split and the model. */
+  seed: number;
+  /** Dev and test sizes; when unset, 1% of the playlists each, as in the thesis. */
+  devSize?: number;
+  testSize?: number;
+  /** Track2Seq training settings. */
+  training: {
+    /** Number of passes over the training stream. */
+    epochs: number;
+    /** Stop after this many batches even if the epochs are not done; unset means no cap. */
+    maxSteps?: number;
+    /** Tokens per truncated back-propagation window. */
+    window: number;
+    batchSize: number;
+    softmax: "full" | "sampled";
+    /** Negatives per batch of the sampled softmax. */
+    sampledNegatives: number;
+    learningRate: number;
+  };
+  /** Fully guided prediction settings. */
+  prediction: {
+    /** Prediction steps after the seeds (the thesis's n). */
+    steps: number;
+    /** Candidates taken from each step's distribution. */
+    topK: number;
+  };
+}
+
+const THESIS_TRAINING: StudyConfig["training"] = {
+  epochs: 1,
+  window: 50,
+  batchSize: 32,
+  softmax: "full",
+  sampledNegatives: 1000,
+  learningRate: 0.001,
+};
+
+/** The profiles that `deno task reproduce --profile NAME` accepts. */
+export const PROFILES: Record<string, StudyConfig> = {
+  /** A couple of minutes on two cores, for CI: proves every stage runs, not that the model learns. */
+  smoke: {
+    name: "smoke",
+    playlists: 1500,
+    seed: 2018,
+    devSize: 30,
+    testSize: 60,
+    training: { ...THESIS_TRAINING, maxSteps: 40 },
+    prediction: { steps: 100, topK: 100 },
+  },
+  /** The embedded synthetic data at a size where the LSTM clearly learns, in under 30 minutes on 2 cores. */
+  default: {
+    name: "default",
+    playlists: 20000,
+    seed: 2018,
+    devSize: 200,
+    testSize: 600,
+    training: { ...THESIS_TRAINING, epochs: 2 },
+    prediction: { steps: 600, topK: 100 },
+  },
+  /** A real MPD folder, given with `--mpd DIR`: thesis sizes (1% dev and 1% test, 10,000 each on the full MPD). */
+  mpd: {
+    name: "mpd",
+    playlists: 0,
+    seed: 2018,
+    training: THESIS_TRAINING,
+    prediction: { steps: 600, topK: 100 },
+  },
+};
+
+/** Looks up a profile by name. @throws RangeError naming the known profiles. */
+export function getProfile(name: string): StudyConfig {
+  const profile = PROFILES[name];
+  if (!profile) {
+    throw new RangeError(
+      `Unknown profile "${name}": use one of ${
+        Object.keys(PROFILES).join(", ")
+      }, or --mpd DIR for real data.`,
+    );
+  }
+  return structuredClone(profile);
+}
