@@ -54,9 +54,9 @@ export const PROFILES: Record<string, StudyConfig> = {
   /** A couple of minutes on two cores, for CI: proves every stage runs, not that the model learns. */
   smoke: {
     name: "smoke",
-    playlists: 1500,
+    playlists: 3000,
     seed: 2018,
-    devSize: 30,
+    devSize: 24,
     testSize: 60,
     training: { ...THESIS_TRAINING, maxSteps: 40 },
     prediction: { steps: 100, topK: 100 },

@@ -1,0 +1,317 @@
+/**
+ * The whole study as stages: generate (synthetic profiles only), ingest, split, train, evaluate, report.
+ *
+ * Each stage records a manifest keyed by the hash of its configuration and of the stages before it, so a
+ * rerun with nothing changed reuses the earlier outputs, and a changed parameter reruns only what depends
+ * on it.
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import type { Corpus } from "../data/corpus.ts";
+import { ingestMpd } from "../data/ingest.ts";
+import { loadCorpus } from "../data/load.ts";
+import { countTracks, type EvaluationCase, seedBuckets, type Split, splitCorpus } from "../data/split.ts";
+import { buildVocabulary, tokenStream, type Vocabulary } from "../data/vocabulary.ts";
+import { PopularityRecommender } from "../baselines/popularity.ts";
+import { evaluateRecommender } from "../eval/evaluate.ts";
+import { formatResultsMarkdown } from "../eval/report.ts";
+import type { MethodResults, StudyResults } from "../eval/results.ts";
+import { type BackendName, selectBackend } from "../model/backend.ts";
+import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint.ts";
+import { trainTrack2Seq } from "../model/train.ts";
+import { SYNTHETIC_MPD_VERSION, writeSyntheticMpd } from "../mpd/generate.ts";
+import { rPrecisionBySeedSpec } from "../plots/r_precision.ts";
+import { writeFigure } from "../plots/render.ts";
+import { Track2SeqRecommender } from "../predict/track2seq_recommender.ts";
+import type { Recommender } from "../recommender.ts";
+import { hashConfig, isStageFresh, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./artifacts.ts";
+import type { StudyConfig } from "./profiles.ts";
+import { SILENT_REPORTER, type StudyReporter } from "./reporter.ts";
+
+/** Where a profile's artifacts live, relative to the repository root. */
+export interface StudyPaths {
+  dataDir: string;
+  mpdDir: string;
+  ingestedDir: string;
+  splitFile: string;
+  modelDir: string;
+  trainingFile: string;
+  scoresFile: string;
+  figuresDir: string;
+  resultsFile: string;
+  stagesDir: string;
+}
+
+/** Returns the artifact paths of a profile under `root`. */
+export function studyPaths(root: string, profile: string): StudyPaths {
+  const dataDir = join(root, "data", profile);
+  const figuresDir = join(root, "figures", profile);
+  return {
+    dataDir,
+    mpdDir: join(dataDir, "mpd"),
+    ingestedDir: join(dataDir, "ingested"),
+    splitFile: join(dataDir, "split.json"),
+    modelDir: join(dataDir, "model"),
+    trainingFile: join(dataDir, "training.json"),
+    scoresFile: join(dataDir, "scores.json"),
+    figuresDir,
+    resultsFile: join(figuresDir, "results.json"),
+    stagesDir: join(dataDir, "stages"),
+  };
+}
+
+/** Options of {@linkcode runStudy}. */
+export interface RunStudyOptions {
+  /** Repository root; artifacts go to `data/` and `figures/` below it. Default: the working folder. */
+  root?: string;
+  /** TensorFlow.js backend. Default `wasm`. */
+  backend?: BackendName;
+  /** Rerun every stage even when its earlier output matches. Default false. */
+  force?: boolean;
+  reporter?: StudyReporter;
+}
+
+/** The `split.json` artifact. */
+export interface SplitArtifact {
+  train: number;
+  dev: number[];
+  test: number[];
+  /** Nominal seed bucket of each test pid. */
+  seed_counts: Record<string, number>;
+  vocabulary_size: number;
+  strata_features: string[];
+  eligible: number;
+}
+
+/** What {@linkcode runStudy} returns. */
+export interface StudyOutcome {
+  paths: StudyPaths;
+  results: StudyResults;
+  /** Names of the stages that ran; the others were reused. */
+  ran: string[];
+}
+
+/** Runs every stage of the study for one configuration, reusing fresh outputs. */
+export async function runStudy(config: StudyConfig, options: RunStudyOptions = {}): Promise<StudyOutcome> {
+  const root = options.root ?? Deno.cwd();
+  const reporter = options.reporter ?? SILENT_REPORTER;
+  const backend = options.backend ?? "wasm";
+  const paths = studyPaths(root, config.name);
+  const ran: string[] = [];
+  const stageFile = (stage: string) => join(paths.stagesDir, `${stage}.json`);
+
+  const runStage = async (stage: string, key: string, body: () => Promise<void>): Promise<void> => {
+    if (!options.force && await isStageFresh(stageFile(stage), key)) {
+      reporter.info(`${stage}: up to date, reusing ${config.name} artifacts`);
+      return;
+    }
+    reporter.info(`${stage}: running`);
+    const start = performance.now();
+    await body();
+    const seconds = (performance.now() - start) / 1000;
+    await writeJsonAtomic(stageFile(stage), { stage, key, seconds, finished_at: new Date().toISOString() });
+    reporter.info(`${stage}: done in ${seconds.toFixed(1)} s`);
+    ran.push(stage);
+  };
+
+  // 1. Input: generated synthetic slices, or a real MPD folder named by the user.
+  let input: string;
+  let inputKey: string;
+  if (config.mpdDir) {
+    input = resolve(config.mpdDir);
+    inputKey = await hashConfig({ stage: "input", files: await describeInput(input) });
+  } else {
+    input = paths.mpdDir;
+    inputKey = await hashConfig({
+      stage: "generate",
+      playlists: config.playlists,
+      seed: config.seed,
+      version: SYNTHETIC_MPD_VERSION,
+    });
+    await runStage("generate", inputKey, async () => {
+      await Deno.remove(paths.mpdDir, { recursive: true }).catch(() => {});
+      const progress = reporter.progress("generate", config.playlists);
+      let done = 0;
+      await writeSyntheticMpd(paths.mpdDir, { playlists: config.playlists, seed: config.seed }, (slice) => {
+        done += slice.playlists;
+        progress.update(done);
+      });
+      progress.finish();
+    });
+  }
+
+  // 2. Ingestion into Parquet.
+  const ingestKey = await hashConfig({ stage: "ingest", input: inputKey });
+  await runStage("ingest", ingestKey, async () => {
+    let progress: ReturnType<StudyReporter["progress"]> | undefined;
+    const report = await ingestMpd(input, paths.ingestedDir, {
+      onProgress: (event) => {
+        if (event.stage !== "read") return;
+        progress ??= reporter.progress("ingest", event.filesTotal);
+        progress.update(event.filesDone, `${event.playlists} playlists`);
+      },
+    });
+    progress?.finish();
+    reporter.info(`ingest: ${JSON.stringify(report)}`);
+  });
+
+  let corpus: Corpus | undefined;
+  const getCorpus = async () => corpus ??= await loadCorpus(paths.ingestedDir);
+
+  // 3. Split, vocabulary and seed buckets.
+  const splitConfig = { seed: config.seed, devSize: config.devSize, testSize: config.testSize };
+  const splitKey = await hashConfig({ stage: "split", ingest: ingestKey, ...splitConfig });
+  let split: Split | undefined;
+  const getSplit = async () => split ??= splitCorpus(await getCorpus(), splitConfig);
+  await runStage("split", splitKey, async () => {
+    const c = await getCorpus();
+    const s = await getSplit();
+    const vocabulary = buildVocabulary(c, s.train, [...s.dev, ...s.test]);
+    const cases = seedBuckets(c, s.test);
+    const artifact: SplitArtifact = {
+      train: s.train.length,
+      dev: s.dev.map((i) => c.playlists[i].pid),
+      test: s.test.map((i) => c.playlists[i].pid),
+      seed_counts: Object.fromEntries(cases.map((e) => [String(e.pid), e.bucket])),
+      vocabulary_size: vocabulary.size,
+      strata_features: s.strataFeatures,
+      eligible: s.eligible,
+    };
+    await writeJsonAtomic(paths.splitFile, artifact);
+    reporter.info(
+      `split: ${s.train.length} train, ${s.dev.length} dev, ${s.test.length} test playlists ` +
+        `(${s.eligible} eligible); strata on ${s.strataFeatures.join(", ")}; vocabulary ${vocabulary.size}`,
+    );
+  });
+
+  let vocabulary: Vocabulary | undefined;
+  const getVocabulary = async () => {
+    const s = await getSplit();
+    return vocabulary ??= buildVocabulary(await getCorpus(), s.train, [...s.dev, ...s.test]);
+  };
+
+  // 4. Track2Seq training.
+  const trainKey = await hashConfig({ stage: "train", split: splitKey, training: config.training, backend });
+  await runStage("train", trainKey, async () => {
+    const backendName = await selectBackend(backend, root);
+    const c = await getCorpus();
+    const s = await getSplit();
+    const v = await getVocabulary();
+    const trainTokens = tokenStream(c, s.train, v);
+    const devTokens = tokenStream(c, s.dev, v);
+    reporter.info(
+      `train: ${trainTokens.length} training tokens, ${devTokens.length} dev tokens, vocabulary ${v.size}, ` +
+        `backend ${backendName}`,
+    );
+
+    let progress: ReturnType<StudyReporter["progress"]> | undefined;
+    const start = performance.now();
+    const trained = await trainTrack2Seq(trainTokens, v.size, {
+      ...config.training,
+      seed: config.seed,
+      devTokens,
+    }, (event) => {
+      progress ??= reporter.progress("train", event.totalSteps);
+      const dev = event.devLoss === undefined ? "" : ` dev ${event.devLoss.toFixed(3)}`;
+      progress.update(
+        event.step,
+        `loss ${event.loss.toFixed(3)}${dev} ${event.tokensPerSecond.toFixed(0)} tok/s`,
+      );
+    });
+    progress?.finish();
+    const seconds = (performance.now() - start) / 1000;
+
+    await saveCheckpoint(trained.model, paths.modelDir, {
+      optimizer: trained.optimizer,
+      step: trained.step,
+      options: { ...trained.options },
+      metadata: { vocabulary_size: v.size, profile: config.name },
+    });
+    await writeJsonAtomic(paths.trainingFile, {
+      history: trained.history,
+      dev: trained.devHistory,
+      tokens_per_second: trained.tokensPerSecond,
+      seconds,
+      backend: backendName,
+      training_tokens: trainTokens.length,
+      config: config.training,
+    });
+    trained.model.dispose();
+    trained.optimizer.dispose();
+  });
+
+  // 5. Evaluation of every method on the test playlists.
+  const resultsKey = await hashConfig({ stage: "evaluate", train: trainKey, prediction: config.prediction });
+  await runStage("evaluate", resultsKey, async () => {
+    const c = await getCorpus();
+    const s = await getSplit();
+    const v = await getVocabulary();
+    const cases = seedBuckets(c, s.test);
+    await selectBackend(backend, root);
+
+    const popularity = new PopularityRecommender(countTracks(c, s.train));
+    const { model, optimizer } = await loadCheckpoint(paths.modelDir);
+    optimizer?.dispose();
+    const track2seq = new Track2SeqRecommender(model, v, popularity, {
+      steps: config.prediction.steps,
+      topK: config.prediction.topK,
+      seed: config.seed,
+    });
+
+    const methods: Record<string, MethodResults> = {};
+    const allScores: Record<string, unknown> = {};
+    for (const recommender of [popularity, track2seq] as Recommender[]) {
+      const progress = reporter.progress(`evaluate ${recommender.name}`, cases.length);
+      const { results, scores } = await evaluateRecommender(recommender, cases, {
+        batchSize: 64,
+        onProgress: (done) => progress.update(done),
+      });
+      progress.finish();
+      methods[recommender.name] = results;
+      allScores[recommender.name] = scores;
+      reporter.info(
+        `evaluate: ${recommender.name} R-precision ${results.bucket_mean.r_precision.toFixed(4)} ` +
+          `(mean over buckets)`,
+      );
+    }
+    model.dispose();
+
+    const results: StudyResults = {
+      profile: config.name,
+      synthetic: c.synthetic,
+      created_at: new Date().toISOString(),
+      methods,
+    };
+    await writeJsonAtomic(paths.scoresFile, allScores);
+    await writeReport(results, paths);
+  });
+
+  const results = await readJsonIfExists<StudyResults>(paths.resultsFile);
+  if (!results) {
+    throw new Error(`Reading ${paths.resultsFile} failed: it is missing. Rerun with --force.`);
+  }
+  return { paths, results, ran };
+}
+
+/** Writes `results.json`, `results.md` and the R-precision figure of a profile. */
+export async function writeReport(results: StudyResults, paths: StudyPaths): Promise<void> {
+  await writeJsonAtomic(paths.resultsFile, results);
+  await writeFileAtomic(join(paths.figuresDir, "results.md"), formatResultsMarkdown(results));
+  await writeFigure(rPrecisionBySeedSpec(results), join(paths.figuresDir, "r_precision_by_seed"));
+}
+
+/** Lists the slice files of a real MPD input with their sizes and times, so a changed file reruns ingestion. */
+async function describeInput(input: string): Promise<Array<[string, number, number]>> {
+  const info = await Deno.stat(input);
+  if (info.isFile) return [[input, info.size, info.mtime?.getTime() ?? 0]];
+  const files: Array<[string, number, number]> = [];
+  for await (const entry of Deno.readDir(input)) {
+    if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+    const stat = await Deno.stat(join(input, entry.name));
+    files.push([entry.name, stat.size, stat.mtime?.getTime() ?? 0]);
+  }
+  return files.sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+export type { EvaluationCase };
