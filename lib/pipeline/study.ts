@@ -26,40 +26,9 @@ import { writeFigure } from "../plots/render.ts";
 import { Track2SeqRecommender } from "../predict/track2seq_recommender.ts";
 import type { Recommender } from "../recommender.ts";
 import { hashConfig, isStageFresh, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./artifacts.ts";
+import { type SplitArtifact, type StudyPaths, studyPaths } from "./paths.ts";
 import type { StudyConfig } from "./profiles.ts";
 import { SILENT_REPORTER, type StudyReporter } from "./reporter.ts";
-
-/** Where a profile's artifacts live, relative to the repository root. */
-export interface StudyPaths {
-  dataDir: string;
-  mpdDir: string;
-  ingestedDir: string;
-  splitFile: string;
-  modelDir: string;
-  trainingFile: string;
-  scoresFile: string;
-  figuresDir: string;
-  resultsFile: string;
-  stagesDir: string;
-}
-
-/** Returns the artifact paths of a profile under `root`. */
-export function studyPaths(root: string, profile: string): StudyPaths {
-  const dataDir = join(root, "data", profile);
-  const figuresDir = join(root, "figures", profile);
-  return {
-    dataDir,
-    mpdDir: join(dataDir, "mpd"),
-    ingestedDir: join(dataDir, "ingested"),
-    splitFile: join(dataDir, "split.json"),
-    modelDir: join(dataDir, "model"),
-    trainingFile: join(dataDir, "training.json"),
-    scoresFile: join(dataDir, "scores.json"),
-    figuresDir,
-    resultsFile: join(figuresDir, "results.json"),
-    stagesDir: join(dataDir, "stages"),
-  };
-}
 
 /** Options of {@linkcode runStudy}. */
 export interface RunStudyOptions {
@@ -70,18 +39,6 @@ export interface RunStudyOptions {
   /** Rerun every stage even when its earlier output matches. Default false. */
   force?: boolean;
   reporter?: StudyReporter;
-}
-
-/** The `split.json` artifact. */
-export interface SplitArtifact {
-  train: number;
-  dev: number[];
-  test: number[];
-  /** Nominal seed bucket of each test pid. */
-  seed_counts: Record<string, number>;
-  vocabulary_size: number;
-  strata_features: string[];
-  eligible: number;
 }
 
 /** What {@linkcode runStudy} returns. */
@@ -314,4 +271,5 @@ async function describeInput(input: string): Promise<Array<[string, number, numb
   return files.sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-export type { EvaluationCase };
+export type { EvaluationCase, SplitArtifact, StudyPaths };
+export { studyPaths };

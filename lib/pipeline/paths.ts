@@ -1,0 +1,51 @@
+/**
+ * The artifact layout of a profile, kept apart from the pipeline so tools can read artifacts without
+ * loading TensorFlow.js.
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** Where a profile's artifacts live, relative to the repository root. */
+export interface StudyPaths {
+  dataDir: string;
+  mpdDir: string;
+  ingestedDir: string;
+  splitFile: string;
+  modelDir: string;
+  trainingFile: string;
+  scoresFile: string;
+  figuresDir: string;
+  resultsFile: string;
+  stagesDir: string;
+}
+
+/** Returns the artifact paths of a profile under `root`. */
+export function studyPaths(root: string, profile: string): StudyPaths {
+  const dataDir = join(root, "data", profile);
+  const figuresDir = join(root, "figures", profile);
+  return {
+    dataDir,
+    mpdDir: join(dataDir, "mpd"),
+    ingestedDir: join(dataDir, "ingested"),
+    splitFile: join(dataDir, "split.json"),
+    modelDir: join(dataDir, "model"),
+    trainingFile: join(dataDir, "training.json"),
+    scoresFile: join(dataDir, "scores.json"),
+    figuresDir,
+    resultsFile: join(figuresDir, "results.json"),
+    stagesDir: join(dataDir, "stages"),
+  };
+}
+
+/** The `split.json` artifact. */
+export interface SplitArtifact {
+  train: number;
+  dev: number[];
+  test: number[];
+  /** Nominal seed bucket of each test pid. */
+  seed_counts: Record<string, number>;
+  vocabulary_size: number;
+  strata_features: string[];
+  eligible: number;
+}
