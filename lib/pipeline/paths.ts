@@ -45,6 +45,8 @@ export interface SplitArtifact {
   test: number[];
   /** Nominal seed bucket of each test pid. */
   seed_counts: Record<string, number>;
+  /** Test playlists too short for their bucket's seed count, which keep all but their last track as seeds. */
+  short_of_bucket: number;
   vocabulary_size: number;
   strata_features: string[];
   eligible: number;

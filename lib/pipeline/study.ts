@@ -131,6 +131,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
       dev: s.dev.map((i) => c.playlists[i].pid),
       test: s.test.map((i) => c.playlists[i].pid),
       seed_counts: Object.fromEntries(cases.map((e) => [String(e.pid), e.bucket])),
+      short_of_bucket: cases.filter((e) => e.seeds.length < e.bucket).length,
       vocabulary_size: vocabulary.size,
       strata_features: s.strataFeatures,
       eligible: s.eligible,
@@ -140,6 +141,12 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
       `split: ${s.train.length} train, ${s.dev.length} dev, ${s.test.length} test playlists ` +
         `(${s.eligible} eligible); strata on ${s.strataFeatures.join(", ")}; vocabulary ${vocabulary.size}`,
     );
+    if (artifact.short_of_bucket > 0) {
+      reporter.info(
+        `split: ${artifact.short_of_bucket} test playlists are not longer than their bucket's seed count ` +
+          `and keep all but their last track as seeds`,
+      );
+    }
   });
 
   let vocabulary: Vocabulary | undefined;

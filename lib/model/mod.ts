@@ -1,0 +1,10 @@
+/**
+ * The Track2Seq language model over playlist tokens: network, training, checkpoints and backend selection.
+ * @module
+ */
+
+export * from "./backend.ts";
+export * from "./checkpoint.ts";
+export * from "./kernels.ts";
+export * from "./network.ts";
+export * from "./train.ts";
