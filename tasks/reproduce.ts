@@ -25,6 +25,12 @@ Options:
                    artifacts go to data/mpd and figures/mpd.
   --backend NAME   TensorFlow.js backend: wasm (default), cpu, or tensorflow (needs
                    @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed).
+  --epochs N       override the profile's training epochs.
+  --softmax KIND   override the profile's training loss: full or sampled (sampled softmax with
+                   popularity-drawn negatives and the logQ correction).
+  --learning-rate X  override the profile's Adam learning rate.
+  --name NAME      write artifacts to data/NAME and figures/NAME instead of the profile's name, so an
+                   experiment never overwrites the profile's results.
   --force          rerun every stage even when its earlier output is up to date.
   --no-notebook    skip executing the notebook.
   -h, --help       show this help.
@@ -36,6 +42,10 @@ const { values } = parseArgs({
     profile: { type: "string" },
     mpd: { type: "string" },
     backend: { type: "string", default: "wasm" },
+    epochs: { type: "string" },
+    softmax: { type: "string" },
+    "learning-rate": { type: "string" },
+    name: { type: "string" },
     force: { type: "boolean", default: false },
     "no-notebook": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -59,6 +69,39 @@ if (!["wasm", "cpu", "tensorflow"].includes(backend)) {
 const root = resolve(new URL("..", import.meta.url).pathname);
 const config = getProfile(values.mpd ? "mpd" : values.profile ?? "default");
 if (values.mpd) config.mpdDir = resolve(values.mpd);
+applyOverrides();
+
+/** Applies the command-line overrides of the profile, exiting with a message on an invalid value. */
+function applyOverrides(): void {
+  const fail = (message: string): never => {
+    console.error(message);
+    Deno.exit(2);
+  };
+  if (values.epochs !== undefined) {
+    const epochs = Number(values.epochs);
+    if (!Number.isInteger(epochs) || epochs < 1) {
+      fail(`Invalid --epochs "${values.epochs}": use a whole number >= 1.`);
+    }
+    config.training.epochs = epochs;
+  }
+  if (values.softmax !== undefined) {
+    if (values.softmax !== "full" && values.softmax !== "sampled") {
+      fail(`Invalid --softmax "${values.softmax}": use full or sampled.`);
+    }
+    config.training.softmax = values.softmax as "full" | "sampled";
+  }
+  if (values["learning-rate"] !== undefined) {
+    const rate = Number(values["learning-rate"]);
+    if (!(rate > 0)) fail(`Invalid --learning-rate "${values["learning-rate"]}": use a positive number.`);
+    config.training.learningRate = rate;
+  }
+  if (values.name !== undefined) {
+    if (!/^[A-Za-z0-9_-]+$/.test(values.name)) {
+      fail(`Invalid --name "${values.name}": use letters, digits, "-" and "_" only.`);
+    }
+    config.name = values.name;
+  }
+}
 
 const reporter: StudyReporter = {
   info: (message) => log(message),
@@ -71,8 +114,8 @@ const outcome = await runStudy(config, { root, backend, force: values.force, rep
 log(`reproduce: results in ${outcome.paths.figuresDir}`);
 
 if (!values["no-notebook"]) {
-  // The default profile's executed notebook is the one a reader opens in the repository; other profiles
-  // write theirs beside their figures so that they never overwrite it.
+  // The default profile's executed notebook is the one a reader opens in the repository. Other profiles
+  // write theirs beside their figures, so they never overwrite it.
   const notebook = join(root, "notebooks", "track2seq_study.ipynb");
   const output = config.name === "default"
     ? notebook

@@ -5,7 +5,10 @@
 
 const encoder = new TextEncoder();
 
-/** Draws `label [#####.....] done/total extra` on one stderr line, at most every 200 ms. */
+/**
+ * Draws `label [#####.....] done/total extra` on stderr: redrawn in place at most every 200 ms on a terminal,
+ * and as a new line every 10% otherwise, so logs stay short.
+ */
 export class ProgressBar {
   readonly #label: string;
   readonly #total: number;

@@ -3,8 +3,8 @@
  *
  * Each playlist gets three features, each binned into deciles: its number of tracks, its `modified_at`,
  * and its popularity (the median, over its tracks, of each track's count in the whole corpus). Playlists
- * are stratified on the joint class of the three bins. A stratified 10% is held out; of the hold-out,
- * only playlists whose tracks all occur in the remaining 90% are eligible; dev and test are drawn from
+ * are stratified on the joint class of the three bins. A stratified 10% is held out. Of the hold-out,
+ * only playlists whose tracks all occur in the remaining 90% are eligible, and dev and test are drawn from
  * those at random. Every other playlist, the unused part of the hold-out included, is training.
  * @module
  */
@@ -189,8 +189,8 @@ export interface EvaluationCase {
 /**
  * Cuts evaluation playlists into seed buckets: sorted by length (ties by pid) and cut into six equal
  * slices, the shortest slice gets 0 seeds, then 1, 5, 10, 25 and 100. Seeds are the first k tracks and the
- * rest is ground truth. A playlist not longer than k keeps k - 1 or fewer seeds so that at least one
- * ground-truth track remains; `seeds.length` then falls short of the bucket's nominal count.
+ * rest is ground truth. A playlist not longer than k keeps all but its last track as seeds, so that at least
+ * one ground-truth track remains. Its `seeds.length` then falls short of the bucket's nominal count.
  */
 export function seedBuckets(corpus: Corpus, playlistIndices: number[]): EvaluationCase[] {
   const playlists: Playlist[] = corpus.playlists;

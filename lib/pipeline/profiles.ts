@@ -68,7 +68,7 @@ export const PROFILES: Record<string, StudyConfig> = {
     seed: 2018,
     devSize: 200,
     testSize: 600,
-    training: { ...THESIS_TRAINING, epochs: 2 },
+    training: THESIS_TRAINING,
     prediction: { steps: 600, topK: 100 },
   },
   /** A real MPD folder, given with `--mpd DIR`: thesis sizes (1% dev and 1% test, 10,000 each on the full MPD). */

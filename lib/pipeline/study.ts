@@ -41,7 +41,7 @@ export interface RunStudyOptions {
   reporter?: StudyReporter;
 }
 
-/** What {@linkcode runStudy} returns. */
+/** The outcome of {@linkcode runStudy}. */
 export interface StudyOutcome {
   paths: StudyPaths;
   results: StudyResults;

@@ -1,0 +1,81 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import { generateSyntheticMpd } from "../lib/mpd/generate.ts";
+import type { MpdSlice } from "../lib/mpd/schema.ts";
+import { getProfile } from "../lib/pipeline/profiles.ts";
+import { runStudy } from "../lib/pipeline/study.ts";
+import type { SplitArtifact } from "../lib/pipeline/paths.ts";
+import { SEED_BUCKETS } from "../lib/data/split.ts";
+
+/** Writes generated slices as a real MPD copy cut down in the wild would look: fields dropped, pids renumbered. */
+async function writeCutDownMpd(dir: string, playlists: number): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  for (const slice of generateSyntheticMpd({ playlists, seed: 5 })) {
+    const cut: MpdSlice = {
+      info: { generated_on: "unknown", slice: slice.info.slice, version: "v1" },
+      playlists: slice.playlists.map((playlist) => ({
+        pid: playlist.pid + 500000,
+        name: playlist.name,
+        num_followers: playlist.num_followers,
+        tracks: playlist.tracks.map((track) => ({
+          track_uri: track.track_uri,
+          track_name: track.track_name,
+          artist_name: track.artist_name,
+        })),
+      })),
+    };
+    const first = cut.playlists[0].pid;
+    const last = cut.playlists[cut.playlists.length - 1].pid;
+    await Deno.writeTextFile(join(dir, `mpd.slice.${first}-${last}.json`), JSON.stringify(cut));
+  }
+}
+
+Deno.test({
+  name: "runStudy on a cut-down MPD folder",
+  // TF.js keeps its backend registry and timers for the whole process.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      const mpd = join(root, "input");
+      await writeCutDownMpd(mpd, 3000);
+
+      const config = getProfile("mpd");
+      config.mpdDir = mpd;
+      config.devSize = 10;
+      config.testSize = 30;
+      config.training = { ...config.training, maxSteps: 2, batchSize: 8 };
+      config.prediction = { steps: 10, topK: 20 };
+      const outcome = await runStudy(config, { root, backend: "wasm" });
+
+      deepStrictEqual(outcome.ran, ["ingest", "split", "train", "evaluate"]);
+      strictEqual(outcome.results.synthetic, false);
+      deepStrictEqual(Object.keys(outcome.results.methods).sort(), ["popularity", "track2seq"]);
+      for (const method of Object.values(outcome.results.methods)) {
+        strictEqual(method.overall.playlists, 30);
+        deepStrictEqual(Object.keys(method.by_seed).map(Number).sort((a, b) => a - b), [...SEED_BUCKETS]);
+      }
+
+      const split: SplitArtifact = JSON.parse(await Deno.readTextFile(outcome.paths.splitFile));
+      deepStrictEqual(split.strata_features, ["num_tracks", "popularity"]);
+      ok(split.test.every((pid) => pid >= 500000), "test pids are the input's pids");
+      for (
+        const name of ["results.json", "results.md", "r_precision_by_seed.svg", "r_precision_by_seed.png"]
+      ) {
+        ok((await Deno.stat(join(outcome.paths.figuresDir, name))).size > 0, `${name} is empty`);
+      }
+
+      // Nothing changed, so a second run reuses every stage.
+      const again = await runStudy(config, { root, backend: "wasm" });
+      deepStrictEqual(again.ran, []);
+
+      // A changed prediction setting reruns only the evaluation.
+      config.prediction = { steps: 12, topK: 20 };
+      const changed = await runStudy(config, { root, backend: "wasm" });
+      deepStrictEqual(changed.ran, ["evaluate"]);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
