@@ -15,7 +15,7 @@ if ! command -v deno >/dev/null 2>&1 || ! deno --version | grep -q "deno ${DENO_
 fi
 
 missing=""
-for package in jupyter-client jupyter-nbconvert python3-nbformat fonts-dejavu-core; do
+for package in python3-jupyter-client python3-nbformat fonts-dejavu-core; do
   dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
 done
 if [ -n "$missing" ]; then
