@@ -2,7 +2,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { generateSyntheticMpd } from "../lib/mpd/generate.ts";
 import type { MpdSlice } from "../lib/mpd/schema.ts";
-import { getProfile } from "../lib/pipeline/profiles.ts";
+import { ALL_METHODS, getProfile } from "../lib/pipeline/profiles.ts";
 import { runStudy } from "../lib/pipeline/study.ts";
 import type { SplitArtifact } from "../lib/pipeline/paths.ts";
 import { SEED_BUCKETS } from "../lib/data/split.ts";
@@ -47,11 +47,13 @@ Deno.test({
       config.testSize = 30;
       config.training = { ...config.training, maxSteps: 2, batchSize: 8 };
       config.prediction = { steps: 10, topK: 20 };
+      config.baselines = { wmf: { factors: 8, iterations: 2 }, w2v: { epochs: 1, dimension: 16 } };
       const outcome = await runStudy(config, { root, backend: "wasm" });
 
-      deepStrictEqual(outcome.ran, ["ingest", "split", "train", "evaluate"]);
+      const evaluations = ALL_METHODS.map((method) => `evaluate ${method}`);
+      deepStrictEqual(outcome.ran, ["ingest", "split", "train", ...evaluations, "report"]);
       strictEqual(outcome.results.synthetic, false);
-      deepStrictEqual(Object.keys(outcome.results.methods).sort(), ["popularity", "track2seq"]);
+      deepStrictEqual(Object.keys(outcome.results.methods), ALL_METHODS);
       for (const method of Object.values(outcome.results.methods)) {
         strictEqual(method.overall.playlists, 30);
         deepStrictEqual(Object.keys(method.by_seed).map(Number).sort((a, b) => a - b), [...SEED_BUCKETS]);
@@ -70,10 +72,10 @@ Deno.test({
       const again = await runStudy(config, { root, backend: "wasm" });
       deepStrictEqual(again.ran, []);
 
-      // A changed prediction setting reruns only the evaluation.
+      // A changed prediction setting reruns only the methods that predict with Track2Seq, and the report.
       config.prediction = { steps: 12, topK: 20 };
       const changed = await runStudy(config, { root, backend: "wasm" });
-      deepStrictEqual(changed.ran, ["evaluate"]);
+      deepStrictEqual(changed.ran, ["evaluate track2seq", "evaluate track2seq_cwva", "report"]);
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -14,7 +14,8 @@ export interface StudyPaths {
   splitFile: string;
   modelDir: string;
   trainingFile: string;
-  scoresFile: string;
+  /** One file per evaluated method, with its results and per-playlist scores. */
+  methodsDir: string;
   figuresDir: string;
   resultsFile: string;
   stagesDir: string;
@@ -31,7 +32,7 @@ export function studyPaths(root: string, profile: string): StudyPaths {
     splitFile: join(dataDir, "split.json"),
     modelDir: join(dataDir, "model"),
     trainingFile: join(dataDir, "training.json"),
-    scoresFile: join(dataDir, "scores.json"),
+    methodsDir: join(dataDir, "methods"),
     figuresDir,
     resultsFile: join(figuresDir, "results.json"),
     stagesDir: join(dataDir, "stages"),

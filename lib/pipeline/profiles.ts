@@ -4,6 +4,13 @@
  * @module
  */
 
+import type { W2vOptions } from "../baselines/w2v.ts";
+import type { WmfOptions } from "../baselines/wmf.ts";
+import type { CwvaOptions } from "../cwva/cwva.ts";
+
+/** Every method of the study, in the order of the thesis table. */
+export const ALL_METHODS = ["popularity", "w2v", "wmf", "cwva", "track2seq", "track2seq_cwva"];
+
 /** Everything that decides a run's results. */
 export interface StudyConfig {
   /** Profile name; artifacts go to `data/<name>/` and `figures/<name>/`. */
@@ -30,6 +37,14 @@ export interface StudyConfig {
     /** Negatives per batch of the sampled softmax. */
     sampledNegatives: number;
     learningRate: number;
+  };
+  /** Methods to evaluate, by name: popularity, wmf, w2v, cwva, track2seq, track2seq_cwva. */
+  methods: string[];
+  /** Options of the baselines, over their defaults (those of the thesis). */
+  baselines?: {
+    wmf?: Partial<Omit<WmfOptions, "fallback">>;
+    w2v?: Partial<Omit<W2vOptions, "fallback">>;
+    cwva?: Partial<Omit<CwvaOptions, "fallback" | "vectors">>;
   };
   /** Fully guided prediction settings. */
   prediction: {
@@ -59,6 +74,8 @@ export const PROFILES: Record<string, StudyConfig> = {
     devSize: 24,
     testSize: 60,
     training: { ...THESIS_TRAINING, maxSteps: 40 },
+    methods: ALL_METHODS,
+    baselines: { wmf: { factors: 32, iterations: 5 }, w2v: { epochs: 1 } },
     prediction: { steps: 100, topK: 100 },
   },
   /** The embedded synthetic data at a size where the LSTM clearly learns, in under 30 minutes on 2 cores. */
@@ -69,6 +86,7 @@ export const PROFILES: Record<string, StudyConfig> = {
     devSize: 200,
     testSize: 600,
     training: THESIS_TRAINING,
+    methods: ALL_METHODS,
     prediction: { steps: 600, topK: 100 },
   },
   /** A real MPD folder, given with `--mpd DIR`: thesis sizes (1% dev and 1% test, 10,000 each on the full MPD). */
@@ -77,6 +95,7 @@ export const PROFILES: Record<string, StudyConfig> = {
     playlists: 0,
     seed: 2018,
     training: THESIS_TRAINING,
+    methods: ALL_METHODS,
     prediction: { steps: 600, topK: 100 },
   },
 };

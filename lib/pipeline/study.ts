@@ -14,6 +14,10 @@ import { loadCorpus } from "../data/load.ts";
 import { countTracks, type EvaluationCase, seedBuckets, type Split, splitCorpus } from "../data/split.ts";
 import { buildVocabulary, tokenStream, type Vocabulary } from "../data/vocabulary.ts";
 import { PopularityRecommender } from "../baselines/popularity.ts";
+import { fitW2v } from "../baselines/w2v.ts";
+import { fitWmf } from "../baselines/wmf.ts";
+import { type CwvaRecommender, fitCwva } from "../cwva/cwva.ts";
+import { Track2SeqCwvaRecommender } from "../cwva/track2seq_cwva.ts";
 import { evaluateRecommender } from "../eval/evaluate.ts";
 import { formatResultsMarkdown } from "../eval/report.ts";
 import type { MethodResults, StudyResults } from "../eval/results.ts";
@@ -205,49 +209,66 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
     trained.optimizer.dispose();
   });
 
-  // 5. Evaluation of every method on the test playlists.
-  const resultsKey = await hashConfig({ stage: "evaluate", train: trainKey, prediction: config.prediction });
-  await runStage("evaluate", resultsKey, async () => {
-    const c = await getCorpus();
-    const s = await getSplit();
-    const v = await getVocabulary();
-    const cases = seedBuckets(c, s.test);
-    await selectBackend(backend, root);
-
-    const popularity = new PopularityRecommender(countTracks(c, s.train));
-    const { model, optimizer } = await loadCheckpoint(paths.modelDir);
-    optimizer?.dispose();
-    const track2seq = new Track2SeqRecommender(model, v, popularity, {
-      steps: config.prediction.steps,
-      topK: config.prediction.topK,
+  // 5. Evaluation of each method on the test playlists, each method a stage of its own so that retraining
+  // Track2Seq does not refit the baselines.
+  let models: MethodModels | undefined;
+  const getModels = async () =>
+    models ??= new MethodModels(await getCorpus(), await getSplit(), await getVocabulary(), config, {
+      modelDir: paths.modelDir,
+      backend,
+      root,
+      reporter,
+    });
+  const methodKeys: Record<string, string> = {};
+  for (const method of config.methods) {
+    const spec = METHODS[method];
+    if (!spec) {
+      throw new RangeError(
+        `Unknown method "${method}" in profile ${config.name}: use one of ${Object.keys(METHODS).join(", ")}.`,
+      );
+    }
+    const dependsOn = spec.usesTrack2Seq ? trainKey : splitKey;
+    const key = await hashConfig({
+      stage: `evaluate ${method}`,
+      input: dependsOn,
+      prediction: spec.usesTrack2Seq ? config.prediction : null,
+      options: config.baselines?.[method as keyof StudyConfig["baselines"]] ?? null,
       seed: config.seed,
     });
-
-    const methods: Record<string, MethodResults> = {};
-    const allScores: Record<string, unknown> = {};
-    for (const recommender of [popularity, track2seq] as Recommender[]) {
-      const progress = reporter.progress(`evaluate ${recommender.name}`, cases.length);
+    methodKeys[method] = key;
+    await runStage(`evaluate ${method}`, key, async () => {
+      const c = await getCorpus();
+      const cases = seedBuckets(c, (await getSplit()).test);
+      const recommender = await spec.build(await getModels());
+      const progress = reporter.progress(`evaluate ${method}`, cases.length);
       const { results, scores } = await evaluateRecommender(recommender, cases, {
         batchSize: 64,
         onProgress: (done) => progress.update(done),
       });
       progress.finish();
-      methods[recommender.name] = results;
-      allScores[recommender.name] = scores;
+      await writeJsonAtomic(join(paths.methodsDir, `${method}.json`), { method, results, scores });
       reporter.info(
-        `evaluate: ${recommender.name} R-precision ${results.bucket_mean.r_precision.toFixed(4)} ` +
-          `(mean over buckets)`,
+        `evaluate ${method}: R-precision ${results.bucket_mean.r_precision.toFixed(4)} (mean over buckets)`,
       );
-    }
-    model.dispose();
+    });
+  }
+  models?.dispose();
 
+  // 6. The report over all methods.
+  const reportKey = await hashConfig({ stage: "report", methods: methodKeys });
+  await runStage("report", reportKey, async () => {
+    const methods: Record<string, MethodResults> = {};
+    for (const method of config.methods) {
+      const saved = await readJsonIfExists<{ results: MethodResults }>(join(paths.methodsDir, `${method}.json`));
+      if (!saved) throw new Error(`Reading the results of ${method} failed: rerun with --force.`);
+      methods[method] = saved.results;
+    }
     const results: StudyResults = {
       profile: config.name,
-      synthetic: c.synthetic,
+      synthetic: (await getCorpus()).synthetic,
       created_at: new Date().toISOString(),
       methods,
     };
-    await writeJsonAtomic(paths.scoresFile, allScores);
     await writeReport(results, paths);
   });
 
@@ -257,6 +278,94 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
   }
   return { paths, results, ran };
 }
+
+/** What the method builders share: the data, and the fitted models that more than one method uses. */
+class MethodModels {
+  readonly corpus: Corpus;
+  readonly split: Split;
+  readonly vocabulary: Vocabulary;
+  readonly config: StudyConfig;
+  readonly #options: { modelDir: string; backend: BackendName; root: string; reporter: StudyReporter };
+  #popularity?: PopularityRecommender;
+  #track2seq?: { recommender: Track2SeqRecommender; model: { dispose(): void } };
+  #cwva?: CwvaRecommender;
+
+  constructor(
+    corpus: Corpus,
+    split: Split,
+    vocabulary: Vocabulary,
+    config: StudyConfig,
+    options: { modelDir: string; backend: BackendName; root: string; reporter: StudyReporter },
+  ) {
+    this.corpus = corpus;
+    this.split = split;
+    this.vocabulary = vocabulary;
+    this.config = config;
+    this.#options = options;
+  }
+
+  popularity(): PopularityRecommender {
+    return this.#popularity ??= new PopularityRecommender(countTracks(this.corpus, this.split.train));
+  }
+
+  async track2seq(): Promise<Track2SeqRecommender> {
+    if (!this.#track2seq) {
+      await selectBackend(this.#options.backend, this.#options.root);
+      const { model, optimizer } = await loadCheckpoint(this.#options.modelDir);
+      optimizer?.dispose();
+      const recommender = new Track2SeqRecommender(model, this.vocabulary, this.popularity(), {
+        steps: this.config.prediction.steps,
+        topK: this.config.prediction.topK,
+        seed: this.config.seed,
+      });
+      this.#track2seq = { recommender, model };
+    }
+    return this.#track2seq.recommender;
+  }
+
+  cwva(): CwvaRecommender {
+    if (this.#cwva) return this.#cwva;
+    this.#options.reporter.info("cwva: learning title word vectors from the training playlists");
+    return this.#cwva = fitCwva(this.corpus, this.split.train, {
+      skipGram: { seed: this.config.seed },
+      ...this.config.baselines?.cwva,
+      fallback: this.popularity(),
+    });
+  }
+
+  dispose(): void {
+    this.#track2seq?.model.dispose();
+  }
+}
+
+/** How each method of the study is built. */
+const METHODS: Record<string, { usesTrack2Seq: boolean; build(models: MethodModels): Promise<Recommender> }> = {
+  popularity: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.popularity()) },
+  wmf: {
+    usesTrack2Seq: false,
+    build: (m) =>
+      Promise.resolve(fitWmf(m.corpus, m.split.train, {
+        seed: m.config.seed,
+        ...m.config.baselines?.wmf,
+        fallback: m.popularity(),
+      })),
+  },
+  w2v: {
+    usesTrack2Seq: false,
+    build: (m) =>
+      Promise.resolve(fitW2v(m.corpus, m.split.train, {
+        seed: m.config.seed,
+        ...m.config.baselines?.w2v,
+        fallback: m.popularity(),
+      })),
+  },
+  cwva: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.cwva()) },
+  track2seq: { usesTrack2Seq: true, build: (m) => m.track2seq() },
+  track2seq_cwva: {
+    usesTrack2Seq: true,
+    build: async (m) => new Track2SeqCwvaRecommender(await m.track2seq(), m.cwva()),
+  },
+};
 
 /** Writes `results.json`, `results.md` and the R-precision figure of a profile. */
 export async function writeReport(results: StudyResults, paths: StudyPaths): Promise<void> {
