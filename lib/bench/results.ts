@@ -9,7 +9,7 @@ import { readJsonIfExists, writeJsonAtomic } from "../pipeline/artifacts.ts";
 export interface BenchmarkEntry {
   /** Ours over the reference; higher is better. */
   ratio: number;
-  /** What the ratio compares, in a sentence, such as "playlists/s of ours over Python's json + pandas". */
+  /** The quantity the ratio compares, such as "playlists/s of ours over Python's json + pandas". */
   ratio_meaning: string;
   /** Raw measurements, with units in the key names (for example `ours_mb_per_s`). */
   figures: Record<string, number | string | boolean>;

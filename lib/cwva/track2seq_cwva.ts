@@ -10,9 +10,9 @@ import type { CwvaRecommender } from "./cwva.ts";
  * Recommends with Track2Seq, giving each playlist that has no seed track the CWVA guess from its title
  * (the top `seedCount` tracks) as seeds.
  *
- * Guessed seeds are not the user's tracks, so they stay eligible: for such playlists the answer merges
- * the CWVA ranking and Track2Seq's continuation of the guessed seeds round-robin, CWVA first, skipping
- * repeats. Playlists with seeds get Track2Seq's answer unchanged.
+ * Guessed seeds are not the user's tracks, so they stay eligible. For such playlists the recommendation
+ * merges the CWVA ranking and Track2Seq's continuation of the guessed seeds round-robin, CWVA first,
+ * skipping repeats. Playlists with seeds get Track2Seq's recommendation unchanged.
  */
 export class Track2SeqCwvaRecommender implements Recommender {
   readonly name = "track2seq_cwva";

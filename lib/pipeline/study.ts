@@ -279,7 +279,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
   return { paths, results, ran };
 }
 
-/** What the method builders share: the data, and the fitted models that more than one method uses. */
+/** The data and the fitted models that the method builders share, each built at most once. */
 class MethodModels {
   readonly corpus: Corpus;
   readonly split: Split;
@@ -338,7 +338,7 @@ class MethodModels {
   }
 }
 
-/** How each method of the study is built. */
+/** The builder of each method of the study, and whether it needs the trained Track2Seq model. */
 const METHODS: Record<string, { usesTrack2Seq: boolean; build(models: MethodModels): Promise<Recommender> }> = {
   popularity: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.popularity()) },
   wmf: {
