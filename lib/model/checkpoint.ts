@@ -1,8 +1,9 @@
 /**
  * Saving and loading Track2Seq checkpoints in the TensorFlow.js weights format. A checkpoint is a folder with
- * `model.json` and `weights.bin`. The `model.json` file has a `weightsManifest` whose single group points at
- * `weights.bin`, and a `track2seq` block with the network sizes, the step and the training options.
- * `weights.bin` contains the raw little-endian tensors.
+ * `model.json` and `weights.bin`, plus `history.json` when it stores a learning curve. The `model.json` file
+ * has a `weightsManifest` whose single group points at `weights.bin`, and a `track2seq` block with the
+ * network sizes, the step, the training options and the training position. `weights.bin` contains the raw
+ * little-endian tensors: the model's weights, the optimizer's state and the carried LSTM state.
  *
  * TensorFlow.js has no `file://` save handler under Deno, so the files are written here directly.
  * @module
@@ -10,18 +11,24 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
+import {
+  type AdamConfig,
+  adamConfig,
+  type NamedTensor,
+  OPTIMIZER_PREFIX,
+  optimizerWeights,
+  restoreOptimizer,
+} from "./adam_state.ts";
 import { type NetworkConfig, Track2SeqModel, weightShapes } from "./network.ts";
-import type { TrainingState } from "./train.ts";
+import type { DevLossPoint, LossPoint, TrainingPosition, TrainingState } from "./training_state.ts";
 
 /** The `format` field of a Track2Seq `model.json`. */
 export const CHECKPOINT_FORMAT = "track2seq";
 
-/** A tensor with its name in the weights manifest. */
-type NamedTensor = { name: string; tensor: tf.Tensor };
-
 const MODEL_FILE = "model.json";
 const WEIGHTS_FILE = "weights.bin";
-const OPTIMIZER_PREFIX = "optimizer/";
+const HISTORY_FILE = "history.json";
+const CARRIED_PREFIX = "carried/";
 
 /** The contents of a checkpoint besides the model weights. */
 export interface CheckpointExtra {
@@ -33,6 +40,11 @@ export interface CheckpointExtra {
   options?: Record<string, unknown>;
   /** Any other JSON-serializable facts to keep with the model, such as the vocabulary's source. */
   metadata?: Record<string, unknown>;
+  /** The training position after `step`, so a resumed run continues exactly. */
+  position?: TrainingPosition;
+  /** The learning curve up to `step`, written to `history.json`. */
+  history?: LossPoint[];
+  devHistory?: DevLossPoint[];
 }
 
 /** A loaded checkpoint. It can be passed as `resumeFrom` to `trainTrack2Seq`. */
@@ -50,7 +62,15 @@ interface Track2SeqBlock {
   options?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   /** Adam hyperparameters, when optimizer weights are stored. */
-  optimizer?: { name: "adam"; learningRate: number; beta1: number; beta2: number; epsilon: number };
+  optimizer?: AdamConfig;
+  /** The training position; its carried LSTM state, when `carried` is true, is stored in `weights.bin`. */
+  position?: Omit<TrainingPosition, "carried"> & { carried: boolean };
+}
+
+/** The contents of `history.json`. */
+interface HistoryFile {
+  history: LossPoint[];
+  devHistory: DevLossPoint[];
 }
 
 interface ModelFile {
@@ -81,21 +101,32 @@ export async function saveCheckpoint(
     metadata: extra.metadata,
   };
 
-  if (extra.optimizer !== undefined) {
-    named.push(...await optimizerWeights(model, extra.optimizer));
-    const config = extra.optimizer.getConfig();
-    block.optimizer = {
-      name: "adam",
-      learningRate: Number(config.learningRate),
-      beta1: Number(config.beta1),
-      beta2: Number(config.beta2),
-      epsilon: Number(config.epsilon),
-    };
+  // Tensors made here from plain values are disposed after encoding; the others belong to the caller.
+  const temporary: tf.Tensor[] = [];
+  let encoded: { data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] };
+  try {
+    if (extra.position !== undefined) {
+      block.position = { ...extra.position, carried: extra.position.carried !== null };
+      named.push(...carriedWeights(extra.position, model.config.hiddenUnits, temporary));
+    }
+
+    if (extra.optimizer !== undefined) {
+      const [iterations, ...moments] = await optimizerWeights(model, extra.optimizer);
+      // getWeights makes a new tensor for the iteration count on every call.
+      temporary.push(iterations.tensor);
+      named.push(iterations, ...moments);
+      block.optimizer = adamConfig(extra.optimizer);
+    }
+    encoded = await tf.io.encodeWeights(named);
+  } finally {
+    tf.dispose(temporary);
   }
 
-  const { data, specs } = await tf.io.encodeWeights(named);
+  const { data, specs } = encoded;
+  // TensorFlow.js has two weight groups. The carried state, like the optimizer's, only matters for training.
   for (const spec of specs) {
-    spec.group = spec.name.startsWith(OPTIMIZER_PREFIX) ? "optimizer" : "model";
+    const trainingOnly = spec.name.startsWith(OPTIMIZER_PREFIX) || spec.name.startsWith(CARRIED_PREFIX);
+    spec.group = trainingOnly ? "optimizer" : "model";
   }
   const modelFile: ModelFile = {
     format: CHECKPOINT_FORMAT,
@@ -107,8 +138,15 @@ export async function saveCheckpoint(
   const staging = `${dir}.tmp-${crypto.randomUUID()}`;
   await Deno.mkdir(staging, { recursive: true });
   try {
-    await Deno.writeFile(join(staging, WEIGHTS_FILE), new Uint8Array(data));
-    await Deno.writeTextFile(join(staging, MODEL_FILE), JSON.stringify(modelFile, null, 2) + "\n");
+    await writeSynced(join(staging, WEIGHTS_FILE), new Uint8Array(data));
+    if (extra.history !== undefined || extra.devHistory !== undefined) {
+      const history: HistoryFile = { history: extra.history ?? [], devHistory: extra.devHistory ?? [] };
+      await writeSynced(join(staging, HISTORY_FILE), new TextEncoder().encode(JSON.stringify(history)));
+    }
+    await writeSynced(
+      join(staging, MODEL_FILE),
+      new TextEncoder().encode(JSON.stringify(modelFile, null, 2) + "\n"),
+    );
     await replaceFolder(staging, dir);
   } catch (error) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
@@ -136,6 +174,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 
   const tensors = tf.io.decodeWeights(data, specs);
   const block = modelFile.track2seq;
+  const history = await readHistory(join(dir, HISTORY_FILE));
   const modelWeights = new Map<string, tf.Tensor>();
   for (const [name] of weightShapes(block.config)) {
     if (tensors[name] !== undefined) modelWeights.set(name, tensors[name]);
@@ -154,10 +193,20 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     tensor
   );
   try {
+    const position = restorePosition(block, tensors, dir);
     const optimizer = block.optimizer === undefined
       ? undefined
       : await restoreOptimizer(model, block.optimizer, tensors);
-    return { model, optimizer, step: block.step, options: block.options, metadata: block.metadata };
+    return {
+      model,
+      optimizer,
+      step: block.step,
+      options: block.options,
+      metadata: block.metadata,
+      position,
+      history: history?.history,
+      devHistory: history?.devHistory,
+    };
   } catch (error) {
     model.dispose();
     throw error;
@@ -167,72 +216,89 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 /**
- * Returns the optimizer's iteration count and Adam moments under checkpoint names. Adam keeps its moments by
- * position, in the order in which gradients were applied, which is the model's weight order.
+ * Returns the carried LSTM state of `position` as tensors [batchSize, hiddenUnits] under checkpoint names,
+ * adding each new tensor to `created`.
  */
-async function optimizerWeights(model: Track2SeqModel, optimizer: tf.AdamOptimizer): Promise<NamedTensor[]> {
-  const weights = await optimizer.getWeights();
-  const [iterations, ...moments] = weights;
-  const named = model.namedWeights();
-  if (moments.length !== 0 && moments.length !== 2 * named.length) {
-    throw new RangeError(
-      `Saving the checkpoint failed: the optimizer has ${moments.length} moments, expected ` +
-        `${
-          2 * named.length
-        } for the model's ${named.length} weights. Save the optimizer that trained this model.`,
-    );
+function carriedWeights(
+  position: TrainingPosition,
+  hiddenUnits: number,
+  created: tf.Tensor[],
+): NamedTensor[] {
+  const named: NamedTensor[] = [];
+  if (position.carried === null) return named;
+  for (const kind of ["h", "c"] as const) {
+    position.carried[kind].forEach((values, layer) => {
+      const tensor = tf.tensor2d(values, [position.batchSize, hiddenUnits]);
+      created.push(tensor);
+      named.push({ name: `${CARRIED_PREFIX}${kind}_${layer}`, tensor });
+    });
   }
-
-  const result: NamedTensor[] = [{ name: `${OPTIMIZER_PREFIX}iterations`, tensor: iterations.tensor }];
-  for (let i = 0; i < moments.length; i++) {
-    const weight = named[i % named.length];
-    if (!tf.util.arraysEqual(moments[i].tensor.shape, weight.variable.shape)) {
-      throw new RangeError(
-        `Saving the checkpoint failed: optimizer moment ${moments[i].name} has shape ` +
-          `[${moments[i].tensor.shape}], but weight ${weight.name} has [${weight.variable.shape}].`,
-      );
-    }
-    const kind = i < named.length ? "m" : "v";
-    result.push({ name: `${OPTIMIZER_PREFIX}${weight.name}/${kind}`, tensor: moments[i].tensor });
-  }
-  return result;
+  return named;
 }
 
-async function restoreOptimizer(
-  model: Track2SeqModel,
-  config: NonNullable<Track2SeqBlock["optimizer"]>,
+/** Rebuilds the training position of `block`, reading its carried LSTM state from `tensors`. */
+function restorePosition(
+  block: Track2SeqBlock,
   tensors: tf.NamedTensorMap,
-): Promise<tf.AdamOptimizer> {
-  const optimizer = tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
-  const iterations = tensors[`${OPTIMIZER_PREFIX}iterations`];
-  const named = model.namedWeights();
-  const first = named.map(({ name }) => tensors[`${OPTIMIZER_PREFIX}${name}/m`]);
-  const second = named.map(({ name }) => tensors[`${OPTIMIZER_PREFIX}${name}/v`]);
-  if (iterations === undefined) {
-    return optimizer;
-  }
+  dir: string,
+): TrainingPosition | undefined {
+  if (block.position === undefined) return undefined;
+  const { carried: hasCarried, ...rest } = block.position;
+  if (!hasCarried) return { ...rest, carried: null };
 
-  // A checkpoint saved before the first update has an iteration count but no moments.
-  if (first.every((t) => t === undefined) && second.every((t) => t === undefined)) {
-    return optimizer;
+  const carried: TrainingPosition["carried"] = { h: [], c: [] };
+  for (const kind of ["h", "c"] as const) {
+    for (let layer = 0; layer < block.config.layers; layer++) {
+      const name = `${CARRIED_PREFIX}${kind}_${layer}`;
+      const tensor = tensors[name];
+      const expected = [rest.batchSize, block.config.hiddenUnits];
+      if (tensor === undefined || !tf.util.arraysEqual(tensor.shape, expected)) {
+        throw new RangeError(
+          `Loading the checkpoint ${dir} failed: the carried LSTM state "${name}" is ` +
+            `${tensor === undefined ? "missing" : `[${tensor.shape}]`}, expected [${expected}]. ` +
+            `Save the checkpoint again, or resume from an older one.`,
+        );
+      }
+      carried[kind].push((tensor.dataSync() as Float32Array).slice());
+    }
   }
-  const missing = named.filter((_, i) => first[i] === undefined || second[i] === undefined).map(({ name }) =>
-    name
-  );
-  if (missing.length > 0) {
-    optimizer.dispose();
-    throw new RangeError(
-      `Loading the checkpoint failed: optimizer moments are missing for ${missing.join(", ")}. ` +
-        `Load it without optimizer state by removing the "optimizer" entry of the track2seq block.`,
+  return { ...rest, carried };
+}
+
+/** Reads `history.json`, or returns undefined when the checkpoint has none. */
+async function readHistory(path: string): Promise<HistoryFile | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as HistoryFile;
+  } catch (error) {
+    throw new SyntaxError(
+      `Loading the checkpoint failed: ${path} is not valid JSON (${(error as Error).message}). ` +
+        `Delete the file to load the checkpoint without its learning curve.`,
     );
   }
+}
 
-  await optimizer.setWeights([
-    { name: "iter", tensor: iterations },
-    ...named.map(({ variable }, i) => ({ name: `${variable.name}/m`, tensor: first[i] as tf.Tensor })),
-    ...named.map(({ variable }, i) => ({ name: `${variable.name}/v`, tensor: second[i] as tf.Tensor })),
-  ]);
-  return optimizer;
+/**
+ * Writes `data` to `path` and flushes it to disk, so that the rename which publishes the checkpoint never
+ * becomes visible before the file contents. The folder entry itself is not flushed.
+ */
+async function writeSynced(path: string, data: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    let written = 0;
+    while (written < data.length) {
+      written += await file.write(data.subarray(written));
+    }
+    await file.sync();
+  } finally {
+    file.close();
+  }
 }
 
 function parseModelFile(text: string, path: string): ModelFile {

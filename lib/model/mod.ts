@@ -8,3 +8,5 @@ export * from "./checkpoint.ts";
 export * from "./kernels.ts";
 export * from "./network.ts";
 export * from "./train.ts";
+export * from "./training_checkpoints.ts";
+export * from "./training_state.ts";

@@ -209,8 +209,10 @@ export class Track2SeqModel {
         return { logits: this.logits(hidden), state: advanced };
       }
 
-      const keepOld = (fresh: tf.Tensor2D, old: tf.Tensor2D): tf.Tensor2D =>
-        tf.add(old, tf.mul(mask, tf.sub(fresh, old)));
+      // A selection rather than old + mask * (fresh - old), so advancing rows get exactly the values that
+      // an unmasked step gives them.
+      const advances = tf.cast(mask, "bool");
+      const keepOld = (fresh: tf.Tensor2D, old: tf.Tensor2D): tf.Tensor2D => tf.where(advances, fresh, old);
       const next: LstmState = {
         h: advanced.h.map((h, layer) => keepOld(h, state.h[layer])),
         c: advanced.c.map((c, layer) => keepOld(c, state.c[layer])),

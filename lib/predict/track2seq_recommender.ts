@@ -6,15 +6,19 @@
 import type { Vocabulary } from "../data/vocabulary.ts";
 import type { Track2SeqModel } from "../model/network.ts";
 import type { PlaylistQuery, Recommendation, Recommender } from "../recommender.ts";
-import { type GuidedOptions, type GuidedProgress, predictFullyGuided } from "./guided.ts";
+import { type GuidedOptions, type GuidedProgress, predictGuided } from "./guided.ts";
 
 /**
- * Recommends with fully guided Track2Seq prediction.
+ * Recommends with guided Track2Seq prediction, fully or semi-guided as the options' `mode` selects.
  *
  * Seed tracks outside the vocabulary are dropped. A playlist left with no seed token gets the fallback's
  * recommendation. A model continuation shorter than `count` is filled up from the fallback, skipping seeds
  * and tracks already recommended, so every playlist gets `count` tracks when the fallback has enough.
  * Filled-up tracks score 0 and keep the fallback's order after the model's tracks.
+ *
+ * With `thesisCompatible` set, the fallback is never used, as in the original code: a playlist with no seed
+ * token gets an empty recommendation, which scores 0 in this project's evaluation (the original left such
+ * playlists out of its averages), and short continuations stay short.
  */
 export class Track2SeqRecommender implements Recommender {
   readonly name = "track2seq";
@@ -57,7 +61,7 @@ export class Track2SeqRecommender implements Recommender {
     const seedTokens = queries.map((query) => this.tokensOf(query.seeds));
     const served = queries.map((_, i) => i).filter((i) => seedTokens[i].length > 0);
 
-    const predictions = await predictFullyGuided(
+    const predictions = await predictGuided(
       this.#model,
       served.map((i) => seedTokens[i]),
       { ...this.#options, count },
@@ -72,6 +76,12 @@ export class Track2SeqRecommender implements Recommender {
         scores,
       };
     });
+
+    if (this.#options.thesisCompatible) {
+      return queries.map((query, i) =>
+        results[i] ?? { pid: query.pid, tracks: new Int32Array(0), scores: new Float32Array(0) }
+      );
+    }
 
     // One fallback call covers playlists without seed tokens and short continuations. Asking for `count`
     // plus the longest partial list leaves enough tracks after skipping those already recommended.
