@@ -270,6 +270,10 @@ def write_atomically(notebook, path):
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             nbformat.write(notebook, file)
+        # mkstemp creates the file readable by its owner alone; give it the usual mode under the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_path, 0o666 & ~umask)
         os.replace(temp_path, path)
     except BaseException:
         os.unlink(temp_path)

@@ -1,12 +1,27 @@
 import { deepStrictEqual, match, ok, rejects, strictEqual } from "node:assert/strict";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pl from "nodejs-polars";
-import type { StudyResults } from "../lib/eval/results.ts";
-import { executeNotebook } from "../lib/pipeline/notebooks.ts";
+import {
+  executedNotebookPath,
+  executeNotebook,
+  executeNotebooks,
+  listChapterNotebooks,
+  notebookInputsKey,
+  NOTEBOOKS_DIR,
+} from "../lib/pipeline/notebooks.ts";
+import { getProfile } from "../lib/pipeline/profiles.ts";
+import { runStudy } from "../lib/pipeline/study.ts";
+import { STUDY_FIGURES } from "../lib/plots/study_figures.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/notebooks/", import.meta.url));
-const STUDY = fileURLToPath(new URL("../notebooks/track2seq_study.ipynb", import.meta.url));
-const SEEDS = [0, 1, 5, 10, 25, 100];
+const CHAPTERS = [
+  "01_data.ipynb",
+  "02_split.ipynb",
+  "03_training.ipynb",
+  "04_prediction.ipynb",
+  "05_cwva.ipynb",
+  "06_evaluation.ipynb",
+];
 
 interface Output {
   output_type: string;
@@ -112,104 +127,278 @@ Deno.test("executeNotebook names the missing interpreter", async () => {
   );
 });
 
-/**
- * Writes tiny artifacts in the formats that the pipeline stages write, under `<root>/data/<profile>` and
- * `<root>/figures/<profile>`: 12 playlists of 5 to 16 tracks, of which the 6 shortest are test playlists.
- */
-async function writeFakeArtifacts(root: string, profile: string): Promise<void> {
-  const data = `${root}/data/${profile}`;
-  const figures = `${root}/figures/${profile}`;
-  await Deno.mkdir(`${data}/ingested`, { recursive: true });
-  await Deno.mkdir(figures, { recursive: true });
-
-  const pids = [...Array(12).keys()];
-  const lengths = pids.map((pid) => 5 + pid);
-  const rows = pids.flatMap((pid) => [...Array(lengths[pid]).keys()].map((pos) => ({ pid, pos })));
-  const trackIds = [...Array(20).keys()];
-
-  pl.DataFrame([
-    pl.Series("pid", pids, pl.Int64),
-    pl.Series("name", pids.map((pid) => `mix ${pid}`)),
-    pl.Series("modified_at", pids.map((pid) => 1_500_000_000 + pid * 86_400), pl.Int64),
-    pl.Series("num_tracks", lengths, pl.Int64),
-  ]).writeParquet(`${data}/ingested/playlists.parquet`);
-  pl.DataFrame([
-    pl.Series("pid", rows.map((row) => row.pid), pl.Int64),
-    pl.Series("pos", rows.map((row) => row.pos), pl.Int64),
-    pl.Series("track_id", rows.map((row) => (row.pid + row.pos) % 20), pl.Int64),
-  ]).writeParquet(`${data}/ingested/playlist_tracks.parquet`);
-  pl.DataFrame([
-    pl.Series("track_id", trackIds, pl.Int64),
-    pl.Series("track_uri", trackIds.map((id) => `spotify:track:${String(id).padStart(22, "0")}`)),
-    pl.Series("track_name", trackIds.map((id) => `Song ${id}`)),
-    pl.Series("artist_uri", trackIds.map((id) => `spotify:artist:${String(id % 4).padStart(22, "0")}`)),
-    pl.Series("artist_name", trackIds.map((id) => `Artist ${id % 4}`)),
-  ]).writeParquet(`${data}/ingested/tracks.parquet`);
-
-  const test = pids.slice(0, 6);
-  const split = {
-    train: 3,
-    dev: pids.slice(9),
-    test,
-    seed_counts: Object.fromEntries(test.map((pid, i) => [String(pid), SEEDS[i]])),
-    vocabulary_size: 22,
-  };
-  await Deno.writeTextFile(`${data}/split.json`, JSON.stringify(split));
-
-  const training = {
-    history: [0, 10, 20, 30].map((step) => ({ step, loss: 3 - step / 20 })),
-    dev: [{ step: 30, loss: 1.6, perplexity: Math.exp(1.6) }],
-    tokens_per_second: 1234,
-    seconds: 2.5,
-    backend: "cpu",
-  };
-  await Deno.writeTextFile(`${data}/training.json`, JSON.stringify(training));
-
-  const metrics = (value: number) => ({
-    r_precision: value,
-    ndcg: value,
-    clicks: 10,
-    recall_at_500: value,
-    playlists: 1,
-  });
-  const method = (base: number) => ({
-    by_seed: Object.fromEntries(SEEDS.map((seed, i) => [String(seed), metrics(base + i / 100)])),
-    bucket_mean: metrics(base),
-    overall: metrics(base),
-  });
-  const results: StudyResults = {
-    profile,
-    synthetic: true,
-    created_at: "2026-03-14T09:26:53Z",
-    methods: { wmf: method(0.05), track2seq: method(0.1) },
-  };
-  await Deno.writeTextFile(`${figures}/results.json`, JSON.stringify(results));
-}
-
-Deno.test("study notebook runs on fake artifacts", async () => {
-  const root = await Deno.makeTempDir({ prefix: "notebooks_test_" });
+Deno.test("listChapterNotebooks chapters in order", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "notebooks_test_" });
   try {
-    await writeFakeArtifacts(root, "tiny");
-    const output = `${root}/study.ipynb`;
-    await executeNotebook(STUDY, output, {
-      env: { TRACK2SEQ_ROOT: root, TRACK2SEQ_PROFILE: "tiny" },
-      timeoutSeconds: 120,
-    });
-
-    const code = (await readCells(output)).filter((cell) => cell.cell_type === "code");
-    ok(code.length > 5);
-    for (const [i, cell] of code.entries()) {
-      ok((cell.outputs ?? []).length > 0, `code cell ${i + 1} has no output`);
+    for (const name of ["02_b.ipynb", "01_a.ipynb", "notes.ipynb", "1_x.ipynb", "03_c.txt"]) {
+      await Deno.writeTextFile(join(folder, name), "{}");
     }
 
-    const outputs = code.flatMap((cell) => cell.outputs ?? []);
-    const svgs = outputs.filter((output) => output.data?.["image/svg+xml"] !== undefined);
-    strictEqual(svgs.length, 2);
-    const markdown = outputs.map((output) => joined(output.data?.["text/markdown"])).join("\n");
-    match(markdown, /Synthetic data, not the MPD/);
-    match(markdown, /\| Track2Seq \| 0\.1000 \|/);
-    match(markdown, /Track2Seq beats WMF at 0, 1, 5, 10, 25, 100 seeds/);
+    deepStrictEqual(await listChapterNotebooks(folder), [
+      join(folder, "01_a.ipynb"),
+      join(folder, "02_b.ipynb"),
+    ]);
+    deepStrictEqual((await listChapterNotebooks()).map((path) => basename(path)), CHAPTERS);
   } finally {
-    await Deno.remove(root, { recursive: true });
+    await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("executedNotebookPath default in place", () => {
+  strictEqual(
+    executedNotebookPath("/repo/notebooks/01_data.ipynb", "default", "/repo/figures/default"),
+    "/repo/notebooks/01_data.ipynb",
+  );
+  strictEqual(
+    executedNotebookPath("/repo/notebooks/01_data.ipynb", "smoke", "/repo/figures/smoke"),
+    "/repo/figures/smoke/notebooks/01_data.ipynb",
+  );
+});
+
+/** Copies fixture notebooks into `folder` under chapter names, returning their new paths in order. */
+async function chapterCopies(folder: string, fixtures: string[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (const [i, fixture] of fixtures.entries()) {
+    const path = join(folder, `0${i + 1}_${fixture}`);
+    await Deno.copyFile(join(FIXTURES, fixture), path);
+    paths.push(path);
+  }
+  return paths;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+Deno.test("executeNotebooks stops at the failing cell", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "notebooks_test_" });
+  try {
+    const notebooks = await chapterCopies(folder, ["outputs.ipynb", "throws.ipynb", "outputs.ipynb"]);
+    const outputOf = (notebook: string) => join(folder, "out", basename(notebook));
+
+    await rejects(
+      executeNotebooks(notebooks, outputOf, { timeoutSeconds: 60 }),
+      (error: unknown) => {
+        ok(error instanceof Error);
+        match(error.message, /Notebook 2 of 3 failed/);
+        match(error.message, /02_throws\.ipynb, cell 2 of 3/);
+        match(error.message, /RangeError: bad bucket 7/);
+        return true;
+      },
+    );
+
+    strictEqual(await exists(outputOf(notebooks[0])), true);
+    strictEqual(await exists(outputOf(notebooks[1])), false);
+    strictEqual(await exists(outputOf(notebooks[2])), false);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("executeNotebooks reuses unchanged notebooks", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "notebooks_test_" });
+  try {
+    const [notebook] = await chapterCopies(folder, ["outputs.ipynb"]);
+    const output = join(folder, "out.ipynb");
+    const run = (inputsKey: string) =>
+      executeNotebooks([notebook], () => output, {
+        env: { NOTEBOOK_TEST_VALUE: inputsKey },
+        timeoutSeconds: 60,
+        reuse: { manifestDir: join(folder, "manifests"), inputsKey },
+      });
+
+    const modified = async () => (await Deno.stat(output)).mtime?.getTime();
+
+    const [first] = await run("a");
+    const written = await modified();
+    const [again] = await run("a");
+    const kept = await modified();
+    const [changed] = await run("b");
+
+    strictEqual(first.reused, false);
+    strictEqual(again.reused, true);
+    strictEqual(again.seconds, 0);
+    strictEqual(kept, written, "a reused notebook is not written again");
+    strictEqual(changed.reused, false);
+    strictEqual(await exists(join(folder, "manifests", "01_outputs.json")), true);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("notebookInputsKey follows stages and library", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "notebooks_test_" });
+  try {
+    const stages = join(folder, "stages");
+    const library = join(folder, "lib");
+    await Deno.mkdir(join(stages, "notebooks"), { recursive: true });
+    await Deno.mkdir(join(library, "plots"), { recursive: true });
+    await Deno.writeTextFile(join(stages, "train.json"), JSON.stringify({ key: "k1", seconds: 1 }));
+    await Deno.writeTextFile(join(library, "plots", "a.ts"), "export const a = 1;");
+    const key = () => notebookInputsKey(stages, library, { TRACK2SEQ_PROFILE: "smoke" });
+
+    const first = await key();
+    await Deno.writeTextFile(join(stages, "train.json"), JSON.stringify({ key: "k1", seconds: 2 }));
+    await Deno.writeTextFile(join(stages, "notebooks", "01_data.json"), JSON.stringify({ key: "other" }));
+    strictEqual(await key(), first, "timings and notebook manifests do not count");
+
+    await Deno.writeTextFile(join(library, "plots", "a.ts"), "export const a = 2;");
+    const afterLibrary = await key();
+    ok(afterLibrary !== first, "a library change counts");
+
+    await Deno.writeTextFile(join(stages, "train.json"), JSON.stringify({ key: "k2" }));
+    ok(await key() !== afterLibrary, "a stage key counts");
+    ok(
+      await notebookInputsKey(stages, library, { TRACK2SEQ_PROFILE: "default" }) !== await key(),
+      "extra counts",
+    );
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+// The chapters run on a tiny study, built once for all of them: the smoke profile with fewer playlists, two
+// training steps and small baselines, under a temporary root so the repository's data/smoke is untouched.
+let tinyStudy: Promise<string> | undefined;
+
+function buildTinyStudy(): Promise<string> {
+  tinyStudy ??= (async () => {
+    const root = await Deno.makeTempDir({ prefix: "notebooks_test_study_" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+    const config = getProfile("smoke");
+    config.playlists = 1500;
+    config.devSize = 6;
+    config.testSize = 24;
+    config.training = { ...config.training, maxSteps: 2, batchSize: 8 };
+    config.prediction = { steps: 10, topK: 20 };
+    config.baselines = {
+      wmf: { factors: 8, iterations: 2 },
+      w2v: { epochs: 1 },
+      cwva: { skipGram: { epochs: 1 } },
+    };
+    await runStudy(config, { root, backend: "wasm" });
+    return root;
+  })();
+  return tinyStudy;
+}
+
+/** Runs one chapter on the tiny study and returns its code cells, checking that each has an output. */
+async function runChapter(chapter: string): Promise<Cell[]> {
+  const root = await buildTinyStudy();
+  const output = join(root, "executed", chapter);
+  await executeNotebook(join(NOTEBOOKS_DIR, chapter), output, {
+    env: { TRACK2SEQ_ROOT: root, TRACK2SEQ_PROFILE: "smoke", TRACK2SEQ_BACKEND: "wasm" },
+    timeoutSeconds: 120,
+  });
+
+  const code = (await readCells(output)).filter((cell) => cell.cell_type === "code");
+  ok(code.length >= 5, `${chapter} has ${code.length} code cells`);
+  for (const [i, cell] of code.entries()) {
+    const outputs = cell.outputs ?? [];
+    ok(outputs.length > 0, `${chapter}: code cell ${i + 1} has no output`);
+    ok(!outputs.some((item) => item.output_type === "error"), `${chapter}: code cell ${i + 1} failed`);
+  }
+  return code;
+}
+
+function markdownOf(cells: Cell[]): string {
+  return cells.flatMap((cell) => cell.outputs ?? []).map((item) => joined(item.data?.["text/markdown"])).join(
+    "\n",
+  );
+}
+
+function svgCount(cells: Cell[]): number {
+  return cells.flatMap((cell) => cell.outputs ?? []).filter((item) =>
+    item.data?.["image/svg+xml"] !== undefined
+  )
+    .length;
+}
+
+// TF.js keeps its backend registry and timers for the whole process, and the study is shared by the tests.
+const CHAPTER_TEST = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "chapter 1 data on a tiny study",
+  ...CHAPTER_TEST,
+  fn: async () => {
+    const code = await runChapter("01_data.ipynb");
+    const markdown = markdownOf(code);
+
+    strictEqual(svgCount(code), 2);
+    match(markdown, /\*\*Synthetic data, not the MPD\*\*: 2 slice files, 1500 playlists/);
+    match(markdown, /\| playlists \| 1,500 \| 1,000,000 \|/);
+    match(markdown, /- The synthetic corpus of profile smoke holds 1,500 playlists/);
+  },
+});
+
+Deno.test({
+  name: "chapter 2 split on a tiny study",
+  ...CHAPTER_TEST,
+  fn: async () => {
+    const code = await runChapter("02_split.ipynb");
+    const markdown = markdownOf(code);
+
+    strictEqual(svgCount(code), 1);
+    match(markdown, /\| dev \| 6 \|/);
+    match(markdown, /\| test \| 24 \|/);
+    match(markdown, /The seed buckets hold 4, 4, 4, 4, 4, 4 playlists/);
+  },
+});
+
+Deno.test({
+  name: "chapter 3 training on a tiny study",
+  ...CHAPTER_TEST,
+  fn: async () => {
+    const code = await runChapter("03_training.ipynb");
+    const markdown = markdownOf(code);
+
+    strictEqual(svgCount(code), 1);
+    match(markdown, /\| unigram \(popularity\) \|/);
+    match(markdown, /trained 2 steps/);
+  },
+});
+
+Deno.test({
+  name: "chapter 4 prediction on a tiny study",
+  ...CHAPTER_TEST,
+  fn: async () => {
+    const code = await runChapter("04_prediction.ipynb");
+    const markdown = markdownOf(code);
+
+    strictEqual(svgCount(code), 1);
+    match(markdown, /\| semi-guided \| original code \|/);
+    match(markdown, /- On 20 test playlists, the best R-precision/);
+  },
+});
+
+Deno.test({
+  name: "chapter 5 CWVA on a tiny study",
+  ...CHAPTER_TEST,
+  fn: async () => {
+    const code = await runChapter("05_cwva.ipynb");
+    const markdown = markdownOf(code);
+
+    strictEqual(svgCount(code), 1);
+    match(markdown, /Normalized: `/);
+    match(markdown, /\| CWVA \| /);
+    match(markdown, /- At 0 seeds CWVA reaches an R-precision of/);
+  },
+});
+
+Deno.test({
+  name: "chapter 6 evaluation on a tiny study",
+  ...CHAPTER_TEST,
+  fn: async () => {
+    const code = await runChapter("06_evaluation.ipynb");
+    const markdown = markdownOf(code);
+    const root = await buildTinyStudy();
+
+    strictEqual(svgCount(code), 2);
+    match(markdown, /\| Track2Seq \| thesis: MPD \| 0\.1049 \|/);
+    match(markdown, /\| Track2Seq \| ours: smoke, synthetic \|/);
+    match(markdown, /Of the thesis's 4 qualitative findings/);
+    for (const name of Object.values(STUDY_FIGURES)) {
+      ok(await exists(join(root, "figures", "smoke", `${name}.png`)), `${name}.png is missing`);
+    }
+  },
 });

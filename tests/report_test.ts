@@ -119,6 +119,22 @@ Deno.test("formatResultsMarkdown no methods", () => {
   throws(() => formatResultsMarkdown(results), RangeError);
 });
 
+Deno.test("formatResultsMarkdown prints source and notes", () => {
+  const results = { ...study(false), source: "/data/mpd", notes: ["80 playlists are short."] };
+  const text = formatResultsMarkdown(results);
+  ok(text.includes("Data: /data/mpd."));
+  ok(text.includes("Note: 80 playlists are short."));
+});
+
+Deno.test("bestMethodBySeed reports ties", () => {
+  const results = study(false);
+  results.methods.wmf.by_seed["5"].r_precision = results.methods.track2seq.by_seed["5"].r_precision;
+  const winner = bestMethodBySeed(results).find((entry) => entry.seed === "5");
+  strictEqual(winner?.method, "wmf");
+  deepStrictEqual(winner?.tiedWith, ["track2seq"]);
+  ok(formatConclusionsMarkdown(results).includes("5 seeds: WMF, Track2Seq tied (0.1200)"));
+});
+
 Deno.test("bestMethodBySeed R-precision and clicks", () => {
   const results = study(false);
 

@@ -44,6 +44,8 @@ export interface BucketWinner {
   /** Method key, as in `StudyResults.methods`. */
   method: string;
   value: number;
+  /** Other methods with exactly the same value, in method order; empty when the best is alone. */
+  tiedWith: string[];
 }
 
 /** Returns the display name of a method key, such as `"Track2Seq + CWVA"` for `track2seq_cwva`. */
@@ -109,6 +111,8 @@ export function formatResultsMarkdown(results: StudyResults, options: ResultsMar
       "",
     );
   }
+  if (results.source) lines.push(`Data: ${results.source}.`, "");
+  for (const note of results.notes ?? []) lines.push(`Note: ${note}`, "");
 
   lines.push(`${section} Mean over the seed buckets`, "");
   lines.push(...metricTable(results, methods, "bucket_mean"), "");
@@ -157,7 +161,9 @@ export function bestMethodBySeed(results: StudyResults, metric: MetricName = "r_
         continue;
       }
       if (best === undefined || isBetter(value, best.value, metric)) {
-        best = { seed, method, value };
+        best = { seed, method, value, tiedWith: [] };
+      } else if (value === best.value) {
+        best.tiedWith.push(method);
       }
     }
     if (best !== undefined) {
@@ -192,9 +198,11 @@ export function formatConclusionsMarkdown(results: StudyResults): string {
   }
   lines.push(`${best}.`);
 
-  const winners = bestMethodBySeed(results).map((winner) =>
-    `${seedHeader(winner.seed)}: ${methodLabel(winner.method)} (${formatMetric(winner.value, "r_precision")})`
-  );
+  const winners = bestMethodBySeed(results).map((winner) => {
+    const names = [winner.method, ...winner.tiedWith].map(methodLabel).join(", ");
+    const tie = winner.tiedWith.length > 0 ? " tied" : "";
+    return `${seedHeader(winner.seed)}: ${names}${tie} (${formatMetric(winner.value, "r_precision")})`;
+  });
   lines.push(`- Best R-precision per seed bucket: ${winners.join("; ")}.`);
 
   const comparison = compareMethods(results, "track2seq", "wmf");

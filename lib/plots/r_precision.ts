@@ -6,6 +6,13 @@
 import type { TopLevelSpec } from "vega-lite";
 import { methodLabel, orderMethods, seedCounts } from "../eval/report.ts";
 import type { StudyResults } from "../eval/results.ts";
+import { sourceSubtitle, VEGA_LITE_SCHEMA } from "./source.ts";
+
+/** The method drawn as one dashed level instead of a line per bucket. */
+const LEVEL_METHOD = "cwva";
+
+/** Width of the plot area in pixels; the CWVA label is right-aligned to it. */
+const WIDTH = 420;
 
 /** One point of the R-precision figure. */
 export interface RPrecisionPoint {
@@ -19,12 +26,17 @@ export interface RPrecisionPoint {
 /**
  * Builds a vega-lite line chart of R-precision per seed bucket, one coloured line with points per method.
  *
+ * CWVA (`cwva` in the results) recommends from the title alone and ignores the seed tracks. As in the thesis,
+ * it is therefore drawn as one dashed horizontal rule at its mean over the seed buckets, labelled with its
+ * value, instead of a line per bucket.
+ *
  * The spec is a plain object with its data inline, so a notebook can change any part of it and render it
- * again with `renderSvg`. Methods keep the thesis order in the legend; a method without results
- * for a bucket has no point there.
+ * again with `renderSvg`. Its first layer holds the lines, the second (when CWVA has results) the dashed
+ * rule and its label. Methods keep the thesis order in the legend; a method without results for a bucket
+ * has no point there.
  *
  * @param results The contents of `results.json`.
- * @returns A vega-lite spec titled with the profile, marked as synthetic data where it applies.
+ * @returns A layered vega-lite spec titled with the profile, marked as synthetic data where it applies.
  */
 export function rPrecisionBySeedSpec(results: StudyResults): TopLevelSpec {
   const methods = orderMethods(Object.keys(results.methods));
@@ -32,6 +44,7 @@ export function rPrecisionBySeedSpec(results: StudyResults): TopLevelSpec {
 
   const values: RPrecisionPoint[] = [];
   for (const method of methods) {
+    if (method === LEVEL_METHOD) continue;
     for (const seed of seeds) {
       const metrics = results.methods[method].by_seed[seed];
       if (metrics !== undefined) {
@@ -40,37 +53,59 @@ export function rPrecisionBySeedSpec(results: StudyResults): TopLevelSpec {
     }
   }
 
-  const source = results.synthetic ? "synthetic data, not the MPD" : "MPD data";
+  const color = {
+    field: "method",
+    type: "nominal" as const,
+    title: "Method",
+    scale: { domain: methods.map(methodLabel) },
+  };
+  const y = {
+    field: "r_precision",
+    type: "quantitative" as const,
+    title: "R-precision",
+    axis: { format: ".3f" },
+  };
+  const layer: NonNullable<Extract<TopLevelSpec, { layer: unknown }>["layer"]> = [
+    {
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "seeds", type: "ordinal", sort: seeds, title: "Seed tracks", axis: { labelAngle: 0 } },
+        y,
+        color,
+      },
+    },
+  ];
+
+  const level = results.methods[LEVEL_METHOD];
+  if (level !== undefined) {
+    const mean = level.bucket_mean.r_precision;
+    layer.push({
+      data: {
+        values: [{
+          method: methodLabel(LEVEL_METHOD),
+          r_precision: mean,
+          label: `${methodLabel(LEVEL_METHOD)} mean ${mean.toFixed(3)}`,
+        }],
+      },
+      layer: [
+        { mark: { type: "rule", strokeDash: [6, 4], strokeWidth: 2 }, encoding: { y, color } },
+        {
+          mark: { type: "text", align: "right", baseline: "bottom", dy: -3 },
+          encoding: { x: { value: WIDTH }, y, text: { field: "label" }, color },
+        },
+      ],
+    });
+  }
+
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_SCHEMA,
     title: {
       text: "R-precision by number of seed tracks",
-      subtitle: `Profile ${results.profile}, ${source}`,
+      subtitle: sourceSubtitle(results),
     },
-    width: 420,
+    width: WIDTH,
     height: 260,
     data: { values },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: {
-        field: "seeds",
-        type: "ordinal",
-        sort: seeds,
-        title: "Seed tracks",
-        axis: { labelAngle: 0 },
-      },
-      y: {
-        field: "r_precision",
-        type: "quantitative",
-        title: "R-precision",
-        axis: { format: ".3f" },
-      },
-      color: {
-        field: "method",
-        type: "nominal",
-        title: "Method",
-        scale: { domain: methods.map(methodLabel) },
-      },
-    },
+    layer,
   };
 }

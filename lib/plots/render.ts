@@ -94,8 +94,24 @@ export function renderPng(svg: string, options: RenderPngOptions = {}): Uint8Arr
  */
 export async function writeFigure(spec: TopLevelSpec, pathWithoutExtension: string): Promise<FigurePaths> {
   const svg = await renderSvg(spec);
-  const png = renderPng(svg);
+  return await writeRenderedFigure(svg, renderPng(svg), pathWithoutExtension);
+}
 
+/**
+ * Writes an already rendered figure as `<path>.svg` and `<path>.png`, creating the folder if needed. Each
+ * file is written to a temporary name and then renamed.
+ *
+ * @param svg The SVG document, such as the output of {@linkcode renderSvg}.
+ * @param png The PNG bytes, such as the output of {@linkcode renderPng}.
+ * @param pathWithoutExtension Output path without `.svg` or `.png`.
+ * @returns The paths written.
+ * @throws {Error} When a file cannot be written.
+ */
+export async function writeRenderedFigure(
+  svg: string,
+  png: Uint8Array,
+  pathWithoutExtension: string,
+): Promise<FigurePaths> {
   const paths = { svg: `${pathWithoutExtension}.svg`, png: `${pathWithoutExtension}.png` };
   await Deno.mkdir(dirname(pathWithoutExtension), { recursive: true });
   await writeAtomically(paths.svg, new TextEncoder().encode(svg));
