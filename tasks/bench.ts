@@ -13,7 +13,28 @@ import { type BenchmarkEntry, describeMachine, recordBenchmark } from "../lib/be
 type Benchmark = () => Promise<Omit<BenchmarkEntry, "command" | "machine" | "date">>;
 
 /** Every benchmark by name. Each lives in its own module under bench/ and is loaded only when run. */
-const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {};
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  ingest_vs_python: async () => {
+    const { ingestVsPython } = await import("../bench/ingest_vs_python.ts");
+    return () => ingestVsPython();
+  },
+  predict_batched_vs_single: async () => {
+    const { predictBatchedVsSingle } = await import("../bench/predict_batched_vs_single.ts");
+    return () => predictBatchedVsSingle();
+  },
+  train_vs_pytorch_full_20k: async () => {
+    const { trainVsPytorch } = await import("../bench/train_vs_pytorch.ts");
+    return () => trainVsPytorch({ vocab: 20_000, softmax: "full" });
+  },
+  train_vs_pytorch_sampled_20k: async () => {
+    const { trainVsPytorch } = await import("../bench/train_vs_pytorch.ts");
+    return () => trainVsPytorch({ vocab: 20_000, softmax: "sampled" });
+  },
+  train_vs_pytorch_sampled_200k: async () => {
+    const { trainVsPytorch } = await import("../bench/train_vs_pytorch.ts");
+    return () => trainVsPytorch({ vocab: 200_000, softmax: "sampled" });
+  },
+};
 
 const { positionals, values } = parseArgs({
   args: Deno.args,
@@ -21,7 +42,9 @@ const { positionals, values } = parseArgs({
   options: { help: { type: "boolean", short: "h", default: false } },
 });
 if (values.help) {
-  console.log(`Usage: deno task bench [NAME ...]\n\nBenchmarks: ${Object.keys(BENCHMARKS).join(", ") || "none"}`);
+  console.log(
+    `Usage: deno task bench [NAME ...]\n\nBenchmarks: ${Object.keys(BENCHMARKS).join(", ") || "none"}`,
+  );
   Deno.exit(0);
 }
 const unknown = positionals.filter((name) => !(name in BENCHMARKS));

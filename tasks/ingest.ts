@@ -6,12 +6,15 @@
 import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { ingestMpd } from "../lib/data/ingest.ts";
+import { describeIngestReport } from "../lib/data/ingest_summary.ts";
 
 const HELP = `Usage: deno task ingest --input DIR|FILE --out DIR
 
-Reads MPD slice files (mpd.slice.<start>-<end>.json in a folder, or one slice file), validates them, and
-writes playlists.parquet, playlist_tracks.parquet, tracks.parquet and ingest_report.json to the output folder.
-Nothing is written when an input file is invalid.
+Reads MPD slice files (mpd.slice.<start>-<end>.json in a folder, or one slice file) one at a time, validates
+them, and writes playlists.parquet, playlist_tracks.parquet, tracks.parquet and ingest_report.json to the
+output folder. Each finished slice is kept in DIR/parts/, so a run that stops on an invalid file or on
+Ctrl-C resumes after the last finished slice when started again; the tables are only written when every
+slice is done. Playlists with an empty tracks array are skipped and listed in the report.
 
 Options:
   --input PATH     folder of slice files, or one slice file (required)
@@ -38,45 +41,46 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
 
+  // The first Ctrl-C stops after the slice being read and keeps every finished slice. A second one kills
+  // the process.
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    console.error("Stopping after the current slice; press Ctrl-C again to stop at once.");
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-  const report = await ingestMpd(values.input, values.out, {
-    onProgress: (progress) => {
-      if (progress.stage === "read") {
-        console.error(
-          `read ${progress.filesDone}/${progress.filesTotal} ${basename(progress.file)}: ` +
-            `${progress.playlists} playlists, ${progress.trackOccurrences} track occurrences (${elapsed()})`,
-        );
-      } else {
-        console.error(`writing Parquet tables to ${values.out} (${elapsed()})`);
-      }
-    },
-  });
-
-  const missing = [
-    ...Object.entries(report.missing.playlist).filter(([, count]) => count > 0).map(([key, count]) =>
-      `playlist ${key}: ${count}`
-    ),
-    ...Object.entries(report.missing.track).filter(([, count]) => count > 0).map(([key, count]) =>
-      `track ${key}: ${count}`
-    ),
-  ];
-  const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
-  console.error(
-    `Ingested ${plural(report.files.length, "file")} in ${elapsed()}: ${report.playlists} playlists, ` +
-      `${report.track_occurrences} track occurrences, ${report.unique_tracks} unique tracks` +
-      (report.synthetic ? " (synthetic data)." : "."),
-  );
-  console.error(
-    missing.length === 0 ? "No optional field was missing." : `Missing fields: ${missing.join(", ")}.`,
-  );
-  if (report.num_tracks_mismatches > 0) {
-    console.error(
-      `${
-        plural(report.num_tracks_mismatches, "playlist")
-      } with a num_tracks that differs from its track count.`,
-    );
+  let report;
+  try {
+    report = await ingestMpd(values.input, values.out, {
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.stage === "read") {
+          console.error(
+            `${progress.reused ? "reused" : "read"} ${progress.filesDone}/${progress.filesTotal} ` +
+              `${basename(progress.file)}: ${progress.playlists} playlists, ${progress.trackOccurrences} ` +
+              `track occurrences (${elapsed()})`,
+          );
+        } else {
+          console.error(`writing Parquet tables to ${values.out} (${elapsed()})`);
+        }
+      },
+    });
+  } catch (error) {
+    if (controller.signal.aborted) {
+      console.error(`Stopped after ${elapsed()}; run the same command again to resume.`);
+      return 130;
+    }
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
   }
+
+  console.error(`Ingested in ${elapsed()}:`);
+  for (const line of describeIngestReport(report)) console.error(`  ${line}`);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Reruns the whole Track2Seq study headlessly: data, split, training, evaluation, report, notebook.
+ * Reruns the whole Track2Seq study headlessly: data, split, training, evaluation, report, then the chapter
+ * notebooks.
  *
  * Usage: deno task reproduce [--profile smoke|default] [--mpd DIR] [--backend wasm|cpu|tensorflow] [--force]
  */
@@ -7,16 +8,23 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { log, ProgressBar } from "../lib/cli/progress.ts";
-import type { BackendName } from "../lib/model/backend.ts";
-import { executeNotebook } from "../lib/pipeline/notebooks.ts";
-import { getProfile } from "../lib/pipeline/profiles.ts";
+import { type BackendName, selectBackend } from "../lib/model/backend.ts";
+import {
+  executedNotebookPath,
+  executeNotebooks,
+  listChapterNotebooks,
+  notebookInputsKey,
+} from "../lib/pipeline/notebooks.ts";
+import { getProfile, type StudyConfig } from "../lib/pipeline/profiles.ts";
 import type { StudyReporter } from "../lib/pipeline/reporter.ts";
 import { runStudy } from "../lib/pipeline/study.ts";
 
 const HELP = `Usage: deno task reproduce [options]
 
 Runs every stage of the study and writes figures/<profile>/results.json, results.md and
-r_precision_by_seed.svg/.png, then executes the study notebook with the Deno kernel.
+the figures (SVG and PNG), then executes the chapter notebooks notebooks/NN_*.ipynb in order with
+the Deno kernel. The default profile saves their outputs into notebooks/; other profiles write the
+executed copies to figures/<profile>/notebooks/.
 
 Options:
   --profile NAME   smoke (a couple of minutes, for CI) or default (the embedded synthetic data,
@@ -29,28 +37,48 @@ Options:
   --softmax KIND   override the profile's training loss: full or sampled (sampled softmax with
                    popularity-drawn negatives and the logQ correction).
   --learning-rate X  override the profile's Adam learning rate.
+  --stride N       tokens between the starts of consecutive training windows (1 to the window,
+                   50); the original study used 5. Default: the window, so windows do not overlap.
+  --prediction MODE  guided prediction: fully (a random seed per step, the default) or semi (the
+                   model's best pick and the next seed in turn).
+  --thesis-compatible  reproduce the original code's prediction faults for comparison: a top-k that
+                   grows with the step, a semi-guided seed pointer stuck at the first seed with an
+                   arbitrary top-k pick, and no recommendations for playlists without known seeds.
   --name NAME      write artifacts to data/NAME and figures/NAME instead of the profile's name, so an
                    experiment never overwrites the profile's results.
-  --force          rerun every stage even when its earlier output is up to date.
-  --no-notebook    skip executing the notebook.
+  --force          rerun every stage and notebook even when its earlier output is up to date.
+  --no-notebook    skip executing the notebooks.
   -h, --help       show this help.
 `;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    profile: { type: "string" },
-    mpd: { type: "string" },
-    backend: { type: "string", default: "wasm" },
-    epochs: { type: "string" },
-    softmax: { type: "string" },
-    "learning-rate": { type: "string" },
-    name: { type: "string" },
-    force: { type: "boolean", default: false },
-    "no-notebook": { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+const values = parseOptions();
+
+/** Parses the command line, or exits with the parser's message and a pointer to --help. */
+function parseOptions() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        profile: { type: "string" },
+        mpd: { type: "string" },
+        backend: { type: "string", default: "wasm" },
+        epochs: { type: "string" },
+        softmax: { type: "string" },
+        "learning-rate": { type: "string" },
+        stride: { type: "string" },
+        prediction: { type: "string" },
+        "thesis-compatible": { type: "boolean", default: false },
+        name: { type: "string" },
+        force: { type: "boolean", default: false },
+        "no-notebook": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}. Run deno task reproduce --help for the options.`);
+    Deno.exit(2);
+  }
+}
 
 if (values.help) {
   console.log(HELP);
@@ -67,7 +95,13 @@ if (!["wasm", "cpu", "tensorflow"].includes(backend)) {
 }
 
 const root = resolve(new URL("..", import.meta.url).pathname);
-const config = getProfile(values.mpd ? "mpd" : values.profile ?? "default");
+let config: StudyConfig;
+try {
+  config = getProfile(values.mpd ? "mpd" : values.profile ?? "default");
+} catch (error) {
+  console.error((error as Error).message);
+  Deno.exit(2);
+}
 if (values.mpd) config.mpdDir = resolve(values.mpd);
 applyOverrides();
 
@@ -90,6 +124,20 @@ function applyOverrides(): void {
     }
     config.training.softmax = values.softmax as "full" | "sampled";
   }
+  if (values.stride !== undefined) {
+    const stride = Number(values.stride);
+    if (!Number.isInteger(stride) || stride < 1 || stride > config.training.window) {
+      fail(`Invalid --stride "${values.stride}": use a whole number from 1 to ${config.training.window}.`);
+    }
+    config.training.stride = stride;
+  }
+  if (values.prediction !== undefined) {
+    if (values.prediction !== "fully" && values.prediction !== "semi") {
+      fail(`Invalid --prediction "${values.prediction}": use fully or semi.`);
+    }
+    config.prediction.mode = values.prediction as "fully" | "semi";
+  }
+  if (values["thesis-compatible"]) config.prediction.thesisCompatible = true;
   if (values["learning-rate"] !== undefined) {
     const rate = Number(values["learning-rate"]);
     if (!(rate > 0)) fail(`Invalid --learning-rate "${values["learning-rate"]}": use a positive number.`);
@@ -110,18 +158,53 @@ const reporter: StudyReporter = {
 
 const start = performance.now();
 log(`reproduce: profile ${config.name}${config.mpdDir ? ` from ${config.mpdDir}` : " (synthetic data)"}`);
-const outcome = await runStudy(config, { root, backend, force: values.force, reporter });
+
+// A missing native backend is reported before any stage runs, not after generation and ingestion.
+await selectBackend(backend, root).catch(exitWithError);
+const outcome = await runStudy(config, { root, backend, force: values.force, reporter }).catch(exitWithError);
 log(`reproduce: results in ${outcome.paths.figuresDir}`);
 
-if (!values["no-notebook"]) {
-  // The default profile's executed notebook is the one a reader opens in the repository. Other profiles
-  // write theirs beside their figures, so they never overwrite it.
-  const notebook = join(root, "notebooks", "track2seq_study.ipynb");
-  const output = config.name === "default"
-    ? notebook
-    : join(outcome.paths.figuresDir, "track2seq_study.ipynb");
-  log(`notebook: executing ${notebook}`);
-  await executeNotebook(notebook, output, { env: { TRACK2SEQ_PROFILE: config.name } });
-  log(`notebook: outputs saved to ${output}`);
+/** Prints an expected failure (bad input, a missing package) as one message, without a stack trace. */
+function exitWithError(error: unknown): never {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(`reproduce failed: ${message}`);
+  if (Deno.env.get("TRACK2SEQ_DEBUG") && error instanceof Error) console.error(error.stack);
+  Deno.exit(1);
+}
+
+if (values["no-notebook"]) {
+  log(
+    `notebooks: skipped (--no-notebook); executed notebooks of profile ${config.name} may describe an ` +
+      `earlier run`,
+  );
+} else {
+  // The default profile's executed notebooks are the ones a reader opens in the repository. Other profiles
+  // write theirs under their figures folder, so they never overwrite them.
+  const notebooks = await listChapterNotebooks(join(root, "notebooks"));
+  const env = { TRACK2SEQ_PROFILE: config.name, TRACK2SEQ_BACKEND: backend };
+  // A notebook reruns when its cells, a stage's key, a library source or the kernel's environment changed.
+  const reuse = values.force ? undefined : {
+    manifestDir: join(outcome.paths.stagesDir, "notebooks"),
+    inputsKey: await notebookInputsKey(outcome.paths.stagesDir, join(root, "lib"), env),
+  };
+  try {
+    await executeNotebooks(
+      notebooks,
+      (notebook) => executedNotebookPath(notebook, config.name, outcome.paths.figuresDir),
+      {
+        env,
+        reuse,
+        onStart: (notebook, position, total) => log(`notebooks: ${position} of ${total}, ${notebook}`),
+        onFinish: (run) =>
+          log(
+            `notebooks: ${run.reused ? "up to date, reusing" : "wrote"} ${run.output}` +
+              (run.reused ? "" : ` in ${run.seconds.toFixed(1)} s`),
+          ),
+      },
+    );
+  } catch (error) {
+    console.error(`notebooks: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
 }
 log(`reproduce: done in ${((performance.now() - start) / 1000).toFixed(0)} s`);

@@ -10,7 +10,7 @@
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { PopularityRecommender } from "../lib/baselines/popularity.ts";
+import type { PopularityRecommender } from "../lib/baselines/popularity.ts";
 import {
   buildChallengeSet,
   CHALLENGE_CATEGORIES,
@@ -28,15 +28,8 @@ import {
   writeSubmission,
 } from "../lib/challenge/mod.ts";
 import { log, ProgressBar } from "../lib/cli/progress.ts";
-import type { Corpus } from "../lib/data/corpus.ts";
-import { loadCorpus } from "../lib/data/load.ts";
-import { countTracks } from "../lib/data/split.ts";
-import { buildVocabulary } from "../lib/data/vocabulary.ts";
-import { type BackendName, selectBackend } from "../lib/model/backend.ts";
-import { loadCheckpoint } from "../lib/model/checkpoint.ts";
-import { getProfile, type StudyConfig } from "../lib/pipeline/profiles.ts";
-import { type SplitArtifact, type StudyPaths, studyPaths } from "../lib/pipeline/paths.ts";
-import { Track2SeqRecommender } from "../lib/predict/track2seq_recommender.ts";
+import type { BackendName } from "../lib/model/backend.ts";
+import { loadTrack2Seq, loadTrainedProfile, type TrainedProfile } from "../lib/pipeline/trained_profile.ts";
 import type { Recommender } from "../lib/recommender.ts";
 
 const HELP = `Usage:
@@ -84,11 +77,8 @@ Round trip on the smoke profile:
     --score data/smoke/challenge/challenge_set.ground_truth.json --profile smoke
 `;
 
-/** The profile's corpus and split, as the study stages left them. */
-interface StudyArtifacts {
-  config: StudyConfig;
-  paths: StudyPaths;
-  corpus: Corpus;
+/** The profile's corpus and split, as the study stages left them, with the split as sorted indices. */
+interface StudyArtifacts extends TrainedProfile {
   train: number[];
   evaluation: number[];
   test: number[];
@@ -117,26 +107,16 @@ const METHODS: Record<
   ) => Promise<MethodInstance>
 > = {
   popularity: (_artifacts, popularity) => Promise.resolve({ recommender: popularity, dispose: () => {} }),
-  track2seq: async (artifacts, popularity, options) => {
-    const backend = await selectBackend(options.backend, options.repository);
-    const vocabulary = buildVocabulary(artifacts.corpus, artifacts.train, artifacts.evaluation);
-    const checkpoint = await loadCheckpoint(artifacts.paths.modelDir).catch((error) => {
+  track2seq: async (artifacts, _popularity, options) => {
+    const loaded = await loadTrack2Seq(artifacts, options).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      throw new Deno.errors.NotFound(
-        `Loading the Track2Seq model from ${artifacts.paths.modelDir} failed: it is missing. Run "deno task ` +
-          `reproduce --profile ${artifacts.config.name}" first, or use --method popularity.`,
-      );
+      throw new Deno.errors.NotFound(`${error.message} Or use --method popularity.`);
     });
-    checkpoint.optimizer?.dispose();
     log(
-      `track2seq: model from ${artifacts.paths.modelDir}, vocabulary ${vocabulary.size}, backend ${backend}`,
+      `track2seq: model from ${artifacts.paths.modelDir}, vocabulary ${artifacts.split.vocabulary.size}, ` +
+        `backend ${loaded.backend}`,
     );
-    const recommender = new Track2SeqRecommender(checkpoint.model, vocabulary, popularity, {
-      steps: artifacts.config.prediction.steps,
-      topK: artifacts.config.prediction.topK,
-      seed: artifacts.config.seed,
-    });
-    return { recommender, dispose: () => checkpoint.model.dispose() };
+    return { recommender: loaded.recommender, dispose: loaded.dispose };
   },
 };
 
@@ -151,48 +131,18 @@ function parsePositiveInteger(value: string | undefined, option: string, fallbac
 
 /** Loads the corpus and split that "deno task reproduce" wrote for the profile. */
 async function loadArtifacts(root: string, profile: string): Promise<StudyArtifacts> {
-  const config = getProfile(profile);
-  const paths = studyPaths(root, config.name);
-
-  let split: SplitArtifact;
-  try {
-    split = JSON.parse(await Deno.readTextFile(paths.splitFile)) as SplitArtifact;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(
-        `Reading the split ${paths.splitFile} failed: file not found. Run "deno task reproduce --profile ` +
-          `${config.name}" first.`,
-      );
-    }
-    throw error;
-  }
-
   const started = performance.now();
-  const corpus = loadCorpus(paths.ingestedDir);
+  const loaded = await loadTrainedProfile(root, profile);
+  const { corpus, paths } = loaded;
   log(
     `corpus: ${corpus.playlists.length} playlists, ${corpus.tracks.uri.length} tracks from ` +
       `${paths.ingestedDir}${corpus.synthetic ? " (synthetic data)" : ""} in ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  const indexOf = new Map(corpus.playlists.map((playlist, index) => [playlist.pid, index]));
-  const toIndices = (pids: number[], field: string) =>
-    pids.map((pid) => {
-      const index = indexOf.get(pid);
-      if (index === undefined) {
-        throw new RangeError(
-          `Reading the split ${paths.splitFile} failed: ${field} pid ${pid} is not in the corpus at ` +
-            `${paths.ingestedDir}. Rerun "deno task reproduce --profile ${config.name}".`,
-        );
-      }
-      return index;
-    }).sort((a, b) => a - b);
-  const dev = toIndices(split.dev, "dev");
-  const test = toIndices(split.test, "test");
+  const { training, dev, test } = loaded.split.sets;
   const evaluation = [...dev, ...test].sort((a, b) => a - b);
-  const held = new Set(evaluation);
-  const train = corpus.playlists.map((_, index) => index).filter((index) => !held.has(index));
-  return { config, paths, corpus, train, evaluation, test };
+  return { ...loaded, train: training, evaluation, test };
 }
 
 async function buildMode(
@@ -280,7 +230,7 @@ async function submitMode(
   );
 
   const artifacts = await loadArtifacts(root, profile);
-  const popularity = new PopularityRecommender(countTracks(artifacts.corpus, artifacts.train));
+  const popularity = artifacts.popularity;
   const repository = resolve(new URL("..", import.meta.url).pathname);
   const method = await makeMethod(artifacts, popularity, { backend, repository });
 

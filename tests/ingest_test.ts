@@ -2,6 +2,7 @@ import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/s
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { INGEST_FILES, ingestMpd, type IngestReport } from "../lib/data/ingest.ts";
+import { PARTS_DIR } from "../lib/data/ingest_parts.ts";
 import { loadCorpus } from "../lib/data/load.ts";
 import { generateSyntheticMpd, writeSyntheticMpd } from "../lib/mpd/generate.ts";
 import { listSliceFiles, parseSlice, readSlice } from "../lib/mpd/read.ts";
@@ -17,12 +18,16 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
   }
 }
 
-/** Ingests `input` into a fresh folder, expects a failure, and checks that nothing was written. */
+/**
+ * Ingests `input` into a fresh folder, expects a failure, and checks that no table, report or temporary
+ * file was written. Returns the names of the finished parts that the failed run kept for a rerun.
+ */
 async function rejectsIngestion(
   input: string,
   errorClass: new (message?: string) => Error,
   parts: string[],
-): Promise<void> {
+): Promise<string[]> {
+  let kept: string[] = [];
   await withTempDir(async (dir) => {
     const out = join(dir, "out");
     await rejects(ingestMpd(input, out), (error: Error) => {
@@ -31,8 +36,21 @@ async function rejectsIngestion(
       return true;
     });
     const left = await Array.fromAsync(Deno.readDir(out)).catch(() => []);
-    deepStrictEqual(left, [], "a failed ingestion left files behind");
+    deepStrictEqual(
+      left.filter((entry) => entry.name !== PARTS_DIR),
+      [],
+      "a failed ingestion left files behind",
+    );
+    kept = (await Array.fromAsync(Deno.readDir(join(out, PARTS_DIR))).catch(() => [])).map((entry) =>
+      entry.name
+    );
+    deepStrictEqual(
+      kept.filter((name) => name.startsWith(".")),
+      [],
+      "a failed ingestion left a temporary part",
+    );
   });
+  return kept;
 }
 
 Deno.test("ingestMpd round-trips generated playlists", async () => {
@@ -117,9 +135,11 @@ Deno.test("ingestMpd accepts a cut-down slice", async () => {
     const report = await ingestMpd(join(FIXTURES, "cut_down", "mpd.slice.0-2.json"), dir);
 
     strictEqual(report.synthetic, false);
-    strictEqual(report.playlists, 3);
+    strictEqual(report.playlists, 2);
+    deepStrictEqual(report.skipped.empty_playlists, [2]);
     strictEqual(report.track_occurrences, 6);
     strictEqual(report.unique_tracks, 4);
+    deepStrictEqual(report.repeated_tracks, { playlists: 1, occurrences: 1 });
     strictEqual(report.missing.playlist.modified_at, 3);
     strictEqual(report.missing.playlist.name, 2);
     strictEqual(report.missing.playlist.collaborative, 2);
@@ -132,12 +152,11 @@ Deno.test("ingestMpd accepts a cut-down slice", async () => {
 
     const corpus = loadCorpus(dir);
     strictEqual(corpus.synthetic, false);
-    deepStrictEqual(corpus.playlists.map((playlist) => playlist.pid), [0, 1, 2]);
-    deepStrictEqual(corpus.playlists.map((playlist) => playlist.modifiedAt), [null, null, null]);
-    deepStrictEqual(corpus.playlists.map((playlist) => playlist.name), ["road trip", "", ""]);
+    deepStrictEqual(corpus.playlists.map((playlist) => playlist.pid), [0, 1]);
+    deepStrictEqual(corpus.playlists.map((playlist) => playlist.modifiedAt), [null, null]);
+    deepStrictEqual(corpus.playlists.map((playlist) => playlist.name), ["road trip", ""]);
     deepStrictEqual(Array.from(corpus.playlists[0].tracks), [0, 1, 2]);
     deepStrictEqual(Array.from(corpus.playlists[1].tracks), [1, 3, 1]);
-    strictEqual(corpus.playlists[2].tracks.length, 0);
     deepStrictEqual(corpus.tracks.artistUri, ["", "", "", ""]);
     deepStrictEqual(corpus.tracks.albumUri, ["", "", "", ""]);
     deepStrictEqual(corpus.tracks.name, ["First", "Second", "", ""]);
@@ -147,7 +166,9 @@ Deno.test("ingestMpd accepts a cut-down slice", async () => {
     deepStrictEqual(positions, [0, 1, 2, 0, 1, 2]);
     const collaborative = pl.readParquet(join(dir, INGEST_FILES.playlists)).getColumn("collaborative")
       .toArray();
-    deepStrictEqual(collaborative, [null, null, true]);
+    deepStrictEqual(collaborative, [null, null]);
+    const durations = pl.readParquet(join(dir, INGEST_FILES.tracks)).getColumn("duration_ms").toArray();
+    deepStrictEqual(durations, [null, null, null, 200000]);
   });
 });
 
@@ -302,11 +323,13 @@ Deno.test("ingestMpd rejects a missing path", async () => {
 });
 
 Deno.test("ingestMpd rejects a pid in two files", async () => {
-  await rejectsIngestion(join(FIXTURES, "duplicate_pid"), Error, [
+  const kept = await rejectsIngestion(join(FIXTURES, "duplicate_pid"), Error, [
     "pid 1 appears in both",
     join(FIXTURES, "duplicate_pid", "mpd.slice.0-1.json"),
     join(FIXTURES, "duplicate_pid", "mpd.slice.1-2.json"),
+    "a rerun resumes here",
   ]);
+  deepStrictEqual(kept, ["mpd.slice.0-1.json"]);
 });
 
 Deno.test("ingestMpd failure keeps earlier outputs whole", async () => {
@@ -317,7 +340,7 @@ Deno.test("ingestMpd failure keeps earlier outputs whole", async () => {
     deepStrictEqual(JSON.parse(await Deno.readTextFile(join(dir, INGEST_FILES.report))), first);
     strictEqual(loadCorpus(dir).playlists.length, 4);
     const names = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
-    deepStrictEqual(names, Object.values(INGEST_FILES).sort());
+    deepStrictEqual(names, [...Object.values(INGEST_FILES), PARTS_DIR].sort());
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Ingestion of MPD slice files into three Parquet tables and a report.
+ * Ingestion of MPD slice files into three Parquet tables and a report, one slice at a time.
  *
  * Output files, in the output folder:
  * - `playlists.parquet`: pid (i32), name (str), description (str), modified_at (i64, seconds since the
@@ -10,21 +10,51 @@
  * - `tracks.parquet`: track_id (i32, 0 to n - 1 in order of first occurrence), track_uri, track_name,
  *   artist_uri, artist_name, album_uri, album_name (str), duration_ms (i32).
  * - `ingest_report.json`: an {@linkcode IngestReport}.
+ * - `parts/`: one folder per slice file with that slice's rows (see `ingest_parts.ts`). They let an
+ *   interrupted ingestion resume, and a rerun read only slice files that changed.
  *
  * Every column except pid, pos, track_id, track_uri and slice is null where the input lacks the field. A
  * track's metadata comes from its first occurrence, with fields missing there taken from later ones.
+ * Playlists with an empty `tracks` array are left out of the tables and listed in the report. Playlists
+ * that repeat a track are kept with every repeat, and counted.
  *
- * Slices are parsed with `JSON.parse` and the columns built in TypeScript, because that was faster: on the
- * default 20,000 generated playlists (1.2M track occurrences, 2-core x86-64) `ingestMpd` took 3.0 to 3.7 s
- * with validation and Parquet writing, while nodejs-polars 0.25.2 `readJSON` with explode, unnest, unique
- * and join took 4.7 to 4.9 s without either.
+ * Slices are read by a byte scanner (`lib/mpd/scan.ts`) that checks what the validator checks without
+ * building JSON objects. A file that it does not handle goes through `JSON.parse` and the validator, which
+ * then report the precise error if the file is invalid.
+ *
+ * Memory: two slice files' bytes (one is read ahead), one slice's columns, the track dictionary (every
+ * unique track with its metadata) and a pid index. Only the dictionary and the index grow with the
+ * input. Writing the final tables streams the parts through nodejs-polars, except `tracks.parquet`, which
+ * is built from the dictionary. Measured on a shared 2-core x86-64 machine with `deno task bench
+ * ingest_vs_python`: 310 to 330 MiB peak for 50 generated slices (50,000 playlists, 76,579 unique
+ * tracks). At the full MPD's size the dictionary and pid index took 1.0 GiB, and writing the tables from
+ * 1,000 full-size parts peaked at 2.6 GiB, which is the projected peak for the full MPD.
  * @module
  */
 
-import pl from "nodejs-polars";
 import { basename, join, resolve } from "node:path";
-import { listSliceFiles, readSlice } from "../mpd/read.ts";
-import type { MpdPlaylist, MpdTrack } from "../mpd/schema.ts";
+import { listSliceFiles, parseSlice } from "../mpd/read.ts";
+import { feedSlice, scanSlice, type SliceHeader } from "../mpd/scan.ts";
+import type { MpdSliceInfo } from "../mpd/schema.ts";
+import {
+  isPartFresh,
+  PART_FILES,
+  PART_FORMAT,
+  type PartManifest,
+  PARTS_DIR,
+  readPartManifest,
+  restorePart,
+  sinkPartTables,
+  type SliceFileStamp,
+  trackFrame,
+  writeParquet,
+  writePart,
+} from "./ingest_parts.ts";
+import { addCounts, emptyCounts, SliceColumns, type SliceCounts, type SliceRows } from "./slice_columns.ts";
+import { TrackDictionary } from "./track_dictionary.ts";
+
+export { OPTIONAL_PLAYLIST_FIELDS, OPTIONAL_TRACK_FIELDS } from "./slice_columns.ts";
+export type { MissingFieldCounts, SliceCounts } from "./slice_columns.ts";
 
 /** File names of the ingestion outputs. */
 export const INGEST_FILES = {
@@ -34,144 +64,66 @@ export const INGEST_FILES = {
   report: "ingest_report.json",
 } as const;
 
-/** Optional playlist fields whose absence the report counts. */
-export const OPTIONAL_PLAYLIST_FIELDS = [
-  "name",
-  "description",
-  "modified_at",
-  "num_tracks",
-  "num_albums",
-  "num_artists",
-  "num_followers",
-  "num_edits",
-  "duration_ms",
-  "collaborative",
-] as const satisfies readonly (keyof MpdPlaylist)[];
-
-/** Optional track fields whose absence the report counts. */
-export const OPTIONAL_TRACK_FIELDS = [
-  "pos",
-  "track_name",
-  "artist_uri",
-  "artist_name",
-  "album_uri",
-  "album_name",
-  "duration_ms",
-] as const satisfies readonly (keyof MpdTrack)[];
-
 /** The content of `ingest_report.json`. */
-export interface IngestReport {
+export interface IngestReport extends SliceCounts {
   /** Absolute path of the ingested folder or file. */
   source: string;
   /** Slice file names, in ingestion order. */
   files: string[];
-  playlists: number;
-  track_occurrences: number;
   unique_tracks: number;
   /** True when every input file has `info.synthetic: true`, as files of this project's generator do. */
   synthetic: boolean;
-  /** Per optional field, the number of playlists or track occurrences that lacked it. */
-  missing: {
-    playlist: Record<(typeof OPTIONAL_PLAYLIST_FIELDS)[number], number>;
-    track: Record<(typeof OPTIONAL_TRACK_FIELDS)[number], number>;
-  };
-  /** Playlists whose `num_tracks` differs from the length of their `tracks` array, as in cut-down files. */
-  num_tracks_mismatches: number;
 }
 
-/** Progress of {@linkcode ingestMpd}, reported after each slice file and before writing. */
+/** Progress of {@linkcode ingestMpd}, reported after each slice file and before writing the tables. */
 export interface IngestProgress {
   stage: "read" | "write";
   /** The file just read; empty in the write stage. */
   file: string;
   filesDone: number;
   filesTotal: number;
+  /** True when the file's part was finished by an earlier run and the file was not read again. */
+  reused: boolean;
+  /** Playlists and track occurrences in the tables so far. */
   playlists: number;
   trackOccurrences: number;
 }
 
 /** Options of {@linkcode ingestMpd}. */
 export interface IngestOptions {
+  /** Called after each slice file and before the tables are written. Default: none. */
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Stops the ingestion before the next slice file when aborted; finished slices stay in `parts/` for the
+   * next run. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
-/** Column-wise playlist fields, in input order. */
-class PlaylistColumns {
-  pid: number[] = [];
-  name: (string | null)[] = [];
-  description: (string | null)[] = [];
-  modifiedAt: (number | null)[] = [];
-  numTracks: (number | null)[] = [];
-  numFollowers: (number | null)[] = [];
-  numEdits: (number | null)[] = [];
-  collaborative: (boolean | null)[] = [];
-  slice: string[] = [];
-  /** Range of each playlist's rows in {@linkcode OccurrenceColumns}. */
-  firstOccurrence: number[] = [];
-  occurrenceCount: number[] = [];
-}
-
-/** Column-wise track occurrences, in input order. */
-class OccurrenceColumns {
-  pos: number[] = [];
-  trackId: number[] = [];
-}
-
-/** Column-wise track metadata, indexed by track id. */
-class TrackColumns {
-  idOfUri = new Map<string, number>();
-  uri: string[] = [];
-  name: (string | null)[] = [];
-  artistUri: (string | null)[] = [];
-  artistName: (string | null)[] = [];
-  albumUri: (string | null)[] = [];
-  albumName: (string | null)[] = [];
-  durationMs: (number | null)[] = [];
-
-  /** Returns the id of the track, adding it or filling its missing metadata from this occurrence. */
-  add(track: MpdTrack): number {
-    let id = this.idOfUri.get(track.track_uri);
-    if (id === undefined) {
-      id = this.uri.length;
-      this.idOfUri.set(track.track_uri, id);
-      this.uri.push(track.track_uri);
-      this.name.push(track.track_name ?? null);
-      this.artistUri.push(track.artist_uri ?? null);
-      this.artistName.push(track.artist_name ?? null);
-      this.albumUri.push(track.album_uri ?? null);
-      this.albumName.push(track.album_name ?? null);
-      this.durationMs.push(track.duration_ms ?? null);
-      return id;
-    }
-    this.name[id] ??= track.track_name ?? null;
-    this.artistUri[id] ??= track.artist_uri ?? null;
-    this.artistName[id] ??= track.artist_name ?? null;
-    this.albumUri[id] ??= track.album_uri ?? null;
-    this.albumName[id] ??= track.album_name ?? null;
-    this.durationMs[id] ??= track.duration_ms ?? null;
-    return id;
-  }
-}
+const utf8 = new TextDecoder();
 
 /**
- * Ingests MPD slice files into Parquet tables and a report in `outDir`.
+ * Ingests MPD slice files into Parquet tables and a report in `outDir`, one slice at a time.
  *
- * All inputs are read and validated before anything is written. Each output is written under a temporary
- * name and then renamed, and the report is renamed last, so a failed run leaves no partial output file.
- * A folder without the report contains no complete ingestion.
+ * Each slice is read, validated and written as a part folder in `outDir/parts/` before the next one is
+ * read. A later run reuses a part when its file has the same name, size, modification time and position,
+ * and every part before it is reused too. Parts after a changed file are read again, because later parts
+ * number their new tracks after its tracks. When every slice is done, the tables are written
+ * under temporary names and renamed into place, the report last. A folder without the report contains no
+ * complete ingestion, and a failed or aborted run never leaves a partial table.
  *
- * NOTE: all columns stay in memory until the end. The 20,000-playlist run peaked at 0.78 GB resident
- * memory; the full MPD (66M track occurrences) has not been tried.
+ * Do not run two ingestions into the same `outDir` at once.
  *
  * @param input A folder of `mpd.slice.<start>-<end>.json` files, or one slice file.
  * @param outDir Output folder, created if needed. Outputs of an earlier ingestion there are replaced.
- * @param options Progress callback.
+ * @param options Progress callback and abort signal.
  * @returns The report, as written to `ingest_report.json`.
  * @throws {Deno.errors.NotFound} When the input does not exist or contains no slice file.
  * @throws {SyntaxError} When a file is not valid JSON.
  * @throws {TypeError} When a file is not an MPD slice or a field has the wrong type.
  * @throws {RangeError} When a number is out of range, or a pos repeats within a playlist.
  * @throws {Error} When a pid appears twice, in one file or in two.
+ * @throws {DOMException} The signal's reason (an `AbortError` by default) when `signal` is aborted.
  */
 export async function ingestMpd(
   input: string,
@@ -179,209 +131,291 @@ export async function ingestMpd(
   options: IngestOptions = {},
 ): Promise<IngestReport> {
   const files = await listSliceFiles(input);
-  const playlists = new PlaylistColumns();
-  const occurrences = new OccurrenceColumns();
-  const tracks = new TrackColumns();
-  const fileOfPid = new Map<number, string>();
-  const missingPlaylist = Object.fromEntries(OPTIONAL_PLAYLIST_FIELDS.map((key) => [key, 0])) as IngestReport[
-    "missing"
-  ]["playlist"];
-  const missingTrack = Object.fromEntries(OPTIONAL_TRACK_FIELDS.map((key) => [key, 0])) as IngestReport[
-    "missing"
-  ]["track"];
-  let numTracksMismatches = 0;
-  let synthetic = true;
+  const source = resolve(input);
+  options.signal?.throwIfAborted();
+  const stamps = await Promise.all(files.map(stampFile));
+  const partsDir = join(outDir, PARTS_DIR);
+  await Deno.mkdir(outDir, { recursive: true });
+  await removeTemporaryTables(outDir);
 
-  for (const [fileIndex, file] of files.entries()) {
-    const slice = await readSlice(file);
-    const sliceName = basename(file);
-    synthetic &&= slice.info?.synthetic === true;
-
-    for (const playlist of slice.playlists) {
-      const earlierFile = fileOfPid.get(playlist.pid);
-      if (earlierFile !== undefined) {
-        throw new Error(
-          `pid ${playlist.pid} appears in both ${earlierFile} and ${file}; ` +
-            "every playlist needs its own pid, so remove the duplicate file or renumber one of the playlists",
-        );
-      }
-      fileOfPid.set(playlist.pid, file);
-
-      for (const key of OPTIONAL_PLAYLIST_FIELDS) if (playlist[key] === undefined) missingPlaylist[key]++;
-      if (playlist.num_tracks !== undefined && playlist.num_tracks !== playlist.tracks.length) {
-        numTracksMismatches++;
-      }
-      playlists.pid.push(playlist.pid);
-      playlists.name.push(playlist.name ?? null);
-      playlists.description.push(playlist.description ?? null);
-      playlists.modifiedAt.push(playlist.modified_at ?? null);
-      playlists.numTracks.push(playlist.num_tracks ?? null);
-      playlists.numFollowers.push(playlist.num_followers ?? null);
-      playlists.numEdits.push(playlist.num_edits ?? null);
-      playlists.collaborative.push(
-        playlist.collaborative === undefined ? null : playlist.collaborative === "true",
-      );
-      playlists.slice.push(sliceName);
-      playlists.firstOccurrence.push(occurrences.pos.length);
-      playlists.occurrenceCount.push(playlist.tracks.length);
-
-      for (let index = 0; index < playlist.tracks.length; index++) {
-        const track = playlist.tracks[index];
-        for (const key of OPTIONAL_TRACK_FIELDS) if (track[key] === undefined) missingTrack[key]++;
-        occurrences.pos.push(track.pos ?? index);
-        occurrences.trackId.push(tracks.add(track));
-      }
-    }
+  const dictionary = new TrackDictionary();
+  const fileOfPid = new Map<number, number>();
+  const manifests = await resumeParts(partsDir, stamps, source, dictionary, fileOfPid);
+  const totals = emptyCounts();
+  const report = (done: number, stage: "read" | "write", file: string, reused: boolean) =>
     options.onProgress?.({
-      stage: "read",
+      stage,
       file,
-      filesDone: fileIndex + 1,
+      filesDone: done,
       filesTotal: files.length,
-      playlists: playlists.pid.length,
-      trackOccurrences: occurrences.pos.length,
+      reused,
+      playlists: totals.playlists,
+      trackOccurrences: totals.track_occurrences,
     });
+  for (const [index, manifest] of manifests.entries()) {
+    addCounts(totals, manifest.counts);
+    report(index + 1, "read", files[index], true);
   }
 
-  const report: IngestReport = {
-    source: resolve(input),
+  // Reading the next file, on Deno's I/O threads, overlaps with reading the current slice.
+  const state: IngestState = { source, files, partsDir, dictionary, fileOfPid };
+  const buffers = new ReadBuffers();
+  let reading = manifests.length < files.length ? buffers.read(files[manifests.length]) : undefined;
+  try {
+    for (let index = manifests.length; index < files.length; index++) {
+      options.signal?.throwIfAborted();
+      const file = files[index];
+      const bytes = await (reading as Promise<Uint8Array>);
+      reading = index + 1 < files.length ? buffers.read(files[index + 1]) : undefined;
+
+      const slice = readSlice(file, bytes, dictionary);
+      const manifest = finishSlice(file, slice, stamps[index], index, state);
+      writePart(partsDir, manifest, slice.rows, dictionary);
+      manifests.push(manifest);
+      addCounts(totals, manifest.counts);
+      report(index + 1, "read", file, false);
+    }
+  } finally {
+    // A read still running must not write into a buffer after it is given up.
+    await reading?.catch(() => {});
+  }
+  options.signal?.throwIfAborted();
+
+  const ingestReport: IngestReport = {
+    source,
     files: files.map((file) => basename(file)),
-    playlists: playlists.pid.length,
-    track_occurrences: occurrences.pos.length,
-    unique_tracks: tracks.uri.length,
-    synthetic,
-    missing: { playlist: missingPlaylist, track: missingTrack },
-    num_tracks_mismatches: numTracksMismatches,
+    ...totals,
+    unique_tracks: dictionary.size,
+    synthetic: manifests.every((manifest) => manifest.synthetic),
   };
-  options.onProgress?.({
-    stage: "write",
-    file: "",
-    filesDone: files.length,
-    filesTotal: files.length,
-    playlists: report.playlists,
-    trackOccurrences: report.track_occurrences,
-  });
-  await writeOutputs(outDir, playlists, occurrences, tracks, report);
-  return report;
+  report(files.length, "write", "", false);
+  await writeTables(outDir, partsDir, manifests, dictionary, ingestReport);
+  return ingestReport;
 }
 
-/** Returns playlist indexes in ascending pid order. */
-function orderByPid(pids: number[]): Int32Array {
-  const order = Int32Array.from({ length: pids.length }, (_, i) => i);
-  let sorted = true;
-  for (let i = 1; i < pids.length && sorted; i++) sorted = pids[i - 1] < pids[i];
-  if (!sorted) order.sort((a, b) => pids[a] - pids[b]);
-  return order;
-}
-
-/** Builds the three tables, with playlists sorted by pid and each playlist's tracks by pos. */
-function buildFrames(
-  playlists: PlaylistColumns,
-  occurrences: OccurrenceColumns,
-  tracks: TrackColumns,
-): { playlists: pl.DataFrame; playlistTracks: pl.DataFrame; tracks: pl.DataFrame } {
-  const order = orderByPid(playlists.pid);
-  const byPid = <T>(column: T[]): T[] => Array.from(order, (i) => column[i]);
-
-  const rows = occurrences.pos.length;
-  const pid = new Int32Array(rows);
-  const pos = new Int32Array(rows);
-  const trackId = new Int32Array(rows);
-  let row = 0;
-  for (const p of order) {
-    const first = playlists.firstOccurrence[p];
-    const count = playlists.occurrenceCount[p];
-    const rowsOfPlaylist = Int32Array.from({ length: count }, (_, k) => first + k);
-    let sorted = true;
-    for (let k = 1; k < count && sorted; k++) {
-      sorted = occurrences.pos[first + k - 1] < occurrences.pos[first + k];
-    }
-    if (!sorted) rowsOfPlaylist.sort((a, b) => occurrences.pos[a] - occurrences.pos[b]);
-    for (const source of rowsOfPlaylist) {
-      pid[row] = playlists.pid[p];
-      pos[row] = occurrences.pos[source];
-      trackId[row] = occurrences.trackId[source];
-      row++;
-    }
-  }
-
-  return {
-    playlists: pl.DataFrame([
-      pl.Series("pid", Int32Array.from(order, (i) => playlists.pid[i])),
-      pl.Series("name", byPid(playlists.name), pl.Utf8),
-      pl.Series("description", byPid(playlists.description), pl.Utf8),
-      pl.Series("modified_at", byPid(playlists.modifiedAt), pl.Int64),
-      nullableInt32("num_tracks", byPid(playlists.numTracks)),
-      nullableInt32("num_followers", byPid(playlists.numFollowers)),
-      nullableInt32("num_edits", byPid(playlists.numEdits)),
-      pl.Series("collaborative", byPid(playlists.collaborative), pl.Bool),
-      pl.Series("slice", byPid(playlists.slice), pl.Utf8),
-    ]),
-    playlistTracks: pl.DataFrame([
-      pl.Series("pid", pid),
-      pl.Series("pos", pos),
-      pl.Series("track_id", trackId),
-    ]),
-    tracks: pl.DataFrame([
-      pl.Series("track_id", Int32Array.from({ length: tracks.uri.length }, (_, i) => i)),
-      pl.Series("track_uri", tracks.uri, pl.Utf8),
-      pl.Series("track_name", tracks.name, pl.Utf8),
-      pl.Series("artist_uri", tracks.artistUri, pl.Utf8),
-      pl.Series("artist_name", tracks.artistName, pl.Utf8),
-      pl.Series("album_uri", tracks.albumUri, pl.Utf8),
-      pl.Series("album_name", tracks.albumName, pl.Utf8),
-      nullableInt32("duration_ms", tracks.durationMs),
-    ]),
-  };
+/** The state that {@linkcode readSliceColumns} shares across slices. */
+interface IngestState {
+  source: string;
+  files: string[];
+  partsDir: string;
+  dictionary: TrackDictionary;
+  fileOfPid: Map<number, number>;
 }
 
 /**
- * Builds an Int32 series that keeps nulls.
- *
- * NOTE: nodejs-polars 0.25.2 turns null into 0 when a series is built with dtype Int32 directly, but keeps
- * null with Int64, so the series is built as Int64 and cast.
+ * Reads files into two buffers used in turn and grown as needed, so one file can be read while the one
+ * before is scanned, without allocating and zeroing a new buffer per file.
  */
-function nullableInt32(name: string, values: (number | null)[]): pl.Series {
-  return pl.Series(name, values, pl.Int64).cast(pl.Int32);
+class ReadBuffers {
+  #buffers = [new Uint8Array(1 << 20), new Uint8Array(1 << 20)];
+  #next = 0;
+
+  /**
+   * Starts reading a file into the next buffer and returns a view of its bytes, valid until the read after
+   * the next one. A failed read is marked as handled, so it raises no unhandled rejection before it is
+   * awaited.
+   */
+  read(path: string): Promise<Uint8Array> {
+    const slot = this.#next;
+    this.#next = 1 - slot;
+    const reading = this.#readInto(path, slot);
+    reading.catch(() => {});
+    return reading;
+  }
+
+  async #readInto(path: string, slot: number): Promise<Uint8Array> {
+    using file = await Deno.open(path);
+    const size = (await file.stat()).size;
+    if (this.#buffers[slot].length < size + 1) this.#buffers[slot] = new Uint8Array(size + (size >> 3) + 1);
+
+    // A file that grew since its size was taken fills the buffer, which then grows too.
+    let buffer = this.#buffers[slot];
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        const grown = new Uint8Array(buffer.length * 2);
+        grown.set(buffer);
+        buffer = this.#buffers[slot] = grown;
+      }
+      const count = await file.read(buffer.subarray(length));
+      if (count === null) break;
+      length += count;
+    }
+    return buffer.subarray(0, length);
+  }
 }
 
-async function writeOutputs(
+/** One slice's rows, with ids of the track dictionary, and what the part manifest needs besides. */
+interface SliceRead {
+  rows: SliceRows;
+  pidsRead: number[];
+  counts: SliceCounts;
+  info: MpdSliceInfo | undefined;
+}
+
+/** Reads one slice's bytes on the main thread, adding its tracks to the dictionary. */
+function readSlice(file: string, bytes: Uint8Array, dictionary: TrackDictionary): SliceRead {
+  // The byte scanner handles valid slices in their usual form. Anything else goes through JSON.parse and
+  // the validator, which also give the precise error for an invalid file.
+  dictionary.mark();
+  let columns = new SliceColumns(dictionary);
+  let header: SliceHeader | null = scanSlice(bytes, columns, file);
+  if (header === null) {
+    dictionary.rollback();
+    columns = new SliceColumns(dictionary);
+    header = feedSlice(parseSlice(utf8.decode(bytes), file), columns);
+  }
+  return { rows: columns, pidsRead: columns.pidsRead, counts: columns.counts(), info: header.info };
+}
+
+/** Checks a read slice's pids against the earlier slices and returns its part manifest. */
+function finishSlice(
+  file: string,
+  slice: SliceRead,
+  stamp: SliceFileStamp,
+  index: number,
+  state: IngestState,
+): PartManifest {
+  const { dictionary, fileOfPid } = state;
+  for (const pid of slice.pidsRead) {
+    const earlier = fileOfPid.get(pid);
+    if (earlier !== undefined) {
+      throw new Error(
+        `pid ${pid} appears in both ${state.files[earlier]} and ${file}; every playlist needs its own pid, ` +
+          "so remove the duplicate file or renumber one of the playlists. The slices before this one are " +
+          `kept in ${state.partsDir}, so a rerun resumes here`,
+      );
+    }
+  }
+  for (const pid of slice.pidsRead) fileOfPid.set(pid, index);
+
+  let minPid: number | null = null;
+  let maxPid: number | null = null;
+  for (const pid of slice.rows.pid) {
+    if (minPid === null || pid < minPid) minPid = pid;
+    if (maxPid === null || pid > maxPid) maxPid = pid;
+  }
+  return {
+    format: PART_FORMAT,
+    source: state.source,
+    ...stamp,
+    index,
+    tracks_before: dictionary.markSize,
+    tracks_after: dictionary.size,
+    min_pid: minPid,
+    max_pid: maxPid,
+    synthetic: slice.info?.synthetic === true,
+    counts: slice.counts,
+  };
+}
+
+async function stampFile(file: string): Promise<SliceFileStamp> {
+  const info = await Deno.stat(file);
+  return { file: basename(file), size: info.size, mtime_ms: info.mtime?.getTime() ?? 0 };
+}
+
+/**
+ * Restores the longest run of finished parts that match the input files, from the first file on. Every
+ * other entry of the parts folder is removed: stale parts, parts of files no longer in the input, and
+ * temporary folders of an interrupted run.
+ */
+async function resumeParts(
+  partsDir: string,
+  stamps: SliceFileStamp[],
+  source: string,
+  dictionary: TrackDictionary,
+  fileOfPid: Map<number, number>,
+): Promise<PartManifest[]> {
+  let entries: string[];
+  try {
+    entries = (await Array.fromAsync(Deno.readDir(partsDir))).map((entry) => entry.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+
+  const manifests: PartManifest[] = [];
+  const names = new Set(entries);
+  for (const [index, stamp] of stamps.entries()) {
+    if (!names.has(stamp.file)) break;
+    const partDir = join(partsDir, stamp.file);
+    const manifest = await readPartManifest(partDir);
+    if (manifest === undefined || !isPartFresh(manifest, stamp, index, source)) break;
+    try {
+      restorePart(partDir, manifest, dictionary, fileOfPid);
+    } catch {
+      // A part that does not continue the earlier ones, or whose tables cannot be read, is read again from
+      // its slice file. restorePart leaves the dictionary as it was.
+      break;
+    }
+    manifests.push(manifest);
+  }
+
+  const kept = new Set(manifests.map((manifest) => manifest.file));
+  for (const name of entries) {
+    if (!kept.has(name)) await Deno.remove(join(partsDir, name), { recursive: true });
+  }
+  return manifests;
+}
+
+/** Removes temporary table files that a run stopped while writing the tables left behind. */
+async function removeTemporaryTables(outDir: string): Promise<void> {
+  for await (const entry of Deno.readDir(outDir)) {
+    if (entry.isFile && entry.name.endsWith(".tmp")) await Deno.remove(join(outDir, entry.name));
+  }
+}
+
+/**
+ * Writes the three tables from the parts and the dictionary, then the report, each under a temporary name
+ * renamed into place.
+ */
+async function writeTables(
   outDir: string,
-  playlists: PlaylistColumns,
-  occurrences: OccurrenceColumns,
-  tracks: TrackColumns,
+  partsDir: string,
+  manifests: PartManifest[],
+  dictionary: TrackDictionary,
   report: IngestReport,
 ): Promise<void> {
-  const frames = buildFrames(playlists, occurrences, tracks);
-  await Deno.mkdir(outDir, { recursive: true });
-
   const suffix = `.${Deno.pid}.tmp`;
-  const outputs: [pl.DataFrame, string][] = [
-    [frames.playlists, INGEST_FILES.playlists],
-    [frames.playlistTracks, INGEST_FILES.playlistTracks],
-    [frames.tracks, INGEST_FILES.tracks],
-  ];
-  const temporaries = [
-    ...outputs.map(([, name]) => join(outDir, name + suffix)),
-    join(outDir, INGEST_FILES.report + suffix),
-  ];
+  const temporary = (name: string) => join(outDir, name + suffix);
+  const tables = [INGEST_FILES.playlists, INGEST_FILES.playlistTracks, INGEST_FILES.tracks];
   try {
-    for (const [frame, name] of outputs) {
-      frame.writeParquet(join(outDir, name + suffix), { compression: "zstd" });
-    }
-    await Deno.writeTextFile(
-      join(outDir, INGEST_FILES.report + suffix),
-      JSON.stringify(report, null, 2) + "\n",
+    // Parts in pid order concatenate to sorted tables unless the slices' pid ranges overlap.
+    const ordered = manifests.filter((manifest) => manifest.min_pid !== null)
+      .sort((a, b) => (a.min_pid as number) - (b.min_pid as number));
+    const overlapping = ordered.some((manifest, k) =>
+      k > 0 && (manifest.min_pid as number) <= (ordered[k - 1].max_pid as number)
     );
+    // With no playlist at all, one part still gives the tables their columns.
+    const partDirs = (ordered.length > 0 ? ordered : manifests.slice(0, 1))
+      .map((manifest) => join(partsDir, manifest.file));
+
+    await Promise.all([
+      sinkPartTables(
+        partDirs,
+        PART_FILES.playlists,
+        temporary(INGEST_FILES.playlists),
+        overlapping ? ["pid"] : undefined,
+      ),
+      sinkPartTables(
+        partDirs,
+        PART_FILES.playlistTracks,
+        temporary(INGEST_FILES.playlistTracks),
+        overlapping ? ["pid", "pos"] : undefined,
+      ),
+      writeParquet(trackFrame(dictionary), temporary(INGEST_FILES.tracks)),
+    ]);
+    await Deno.writeTextFile(temporary(INGEST_FILES.report), JSON.stringify(report, null, 2) + "\n");
 
     // Without its report the folder reads as incomplete until the last rename, so a crash in between
     // cannot pass off a mix of old and new tables as one ingestion.
     await Deno.remove(join(outDir, INGEST_FILES.report)).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
-    for (const [, name] of outputs) await Deno.rename(join(outDir, name + suffix), join(outDir, name));
-    await Deno.rename(join(outDir, INGEST_FILES.report + suffix), join(outDir, INGEST_FILES.report));
+    for (const name of tables) await Deno.rename(temporary(name), join(outDir, name));
+    await Deno.rename(temporary(INGEST_FILES.report), join(outDir, INGEST_FILES.report));
   } catch (error) {
-    for (const temporary of temporaries) await Deno.remove(temporary).catch(() => {});
+    for (const name of [...tables, INGEST_FILES.report]) await Deno.remove(temporary(name)).catch(() => {});
     throw error;
   }
 }

@@ -99,9 +99,46 @@ export async function readSlice(path: string): Promise<MpdSlice> {
  * @throws {Error} When a pid repeats within the file.
  */
 export function parseSlice(text: string, file: string): MpdSlice {
-  let value: unknown;
+  return validateSlice(parseJson(text, file), file);
+}
+
+/**
+ * Reads one playlist in the MPD shape from a JSON file, such as a playlist to continue: an object with a
+ * `tracks` array of objects that each have a `track_uri`, and optionally a `name` and the other MPD
+ * playlist fields. Its `pid` may be missing, and then is 0.
+ *
+ * @param path Path of the file; error messages name it.
+ * @returns The playlist, with `null` fields removed.
+ * @throws {Deno.errors.NotFound} When the file does not exist.
+ * @throws {SyntaxError} When the file is not valid JSON.
+ * @throws {TypeError} When the JSON is not one playlist or a field has the wrong type.
+ * @throws {RangeError} When a number is out of range, or a pos repeats.
+ */
+export async function readPlaylistFile(path: string): Promise<MpdPlaylist> {
+  let text: string;
   try {
-    value = JSON.parse(text);
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Playlist file not found: ${path} does not exist`);
+    }
+    throw error;
+  }
+  const value = parseJson(text, path);
+  if (isObject(value) && Array.isArray(value.playlists)) {
+    throw new TypeError(
+      `${path} contains a "playlists" array of ${value.playlists.length}, not one playlist: pass a file ` +
+        'with one playlist object, such as {"name": "...", "tracks": [{"track_uri": "spotify:track:..."}]}',
+    );
+  }
+  if (isObject(value) && (value.pid === undefined || value.pid === null)) value.pid = 0;
+  return validatePlaylist(value, path, 0);
+}
+
+/** Parses JSON text, or throws a SyntaxError that names the file and says whether it looks truncated. */
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
     // An end-of-input error means the text stops early, which is what an interrupted download leaves.
@@ -111,7 +148,6 @@ export function parseSlice(text: string, file: string): MpdSlice {
       : "the file is damaged or not JSON; re-download or remove it";
     throw new SyntaxError(`${file} is not valid JSON (${error.message}): ${advice}`);
   }
-  return validateSlice(value, file);
 }
 
 /**

@@ -32,6 +32,8 @@ export interface StudyConfig {
     maxSteps?: number;
     /** Tokens per truncated back-propagation window. */
     window: number;
+    /** Tokens between the starts of consecutive windows. Unset means `window`, where the original used 5. */
+    stride?: number;
     batchSize: number;
     softmax: "full" | "sampled";
     /** Negatives per batch of the sampled softmax. */
@@ -46,12 +48,16 @@ export interface StudyConfig {
     w2v?: Partial<Omit<W2vOptions, "fallback">>;
     cwva?: Partial<Omit<CwvaOptions, "fallback" | "vectors">>;
   };
-  /** Fully guided prediction settings. */
+  /** Guided prediction settings. */
   prediction: {
     /** Prediction steps after the seeds (the thesis's n). */
     steps: number;
     /** Candidates taken from each step's distribution. */
     topK: number;
+    /** `fully` (a random seed per step) or `semi` (model picks and seeds in turn); unset means `fully`. */
+    mode?: "fully" | "semi";
+    /** Reproduce the original code's prediction faults, for comparison; unset means off. */
+    thesisCompatible?: boolean;
   };
 }
 
@@ -85,7 +91,10 @@ export const PROFILES: Record<string, StudyConfig> = {
     seed: 2018,
     devSize: 200,
     testSize: 600,
-    training: THESIS_TRAINING,
+    // One epoch of the full softmax left the LSTM barely past the unigram distribution (dev loss 8.04 against
+    // a unigram entropy of 8.50 nats). The sampled softmax runs about 2.5x faster on wasm, so three epochs fit
+    // the time budget and reach a dev loss of 7.13 (both measured on this profile, 2 cores).
+    training: { ...THESIS_TRAINING, softmax: "sampled", epochs: 3 },
     methods: ALL_METHODS,
     prediction: { steps: 600, topK: 100 },
   },

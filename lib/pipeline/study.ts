@@ -10,6 +10,7 @@
 import { join, resolve } from "node:path";
 import type { Corpus } from "../data/corpus.ts";
 import { ingestMpd } from "../data/ingest.ts";
+import { describeIngestReport } from "../data/ingest_summary.ts";
 import { loadCorpus } from "../data/load.ts";
 import { countTracks, type EvaluationCase, seedBuckets, type Split, splitCorpus } from "../data/split.ts";
 import { buildVocabulary, tokenStream, type Vocabulary } from "../data/vocabulary.ts";
@@ -24,9 +25,9 @@ import type { MethodResults, StudyResults } from "../eval/results.ts";
 import { type BackendName, selectBackend } from "../model/backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint.ts";
 import { trainTrack2Seq } from "../model/train.ts";
+import { loadLatestCheckpoint } from "../model/training_checkpoints.ts";
 import { SYNTHETIC_MPD_VERSION, writeSyntheticMpd } from "../mpd/generate.ts";
-import { rPrecisionBySeedSpec } from "../plots/r_precision.ts";
-import { writeFigure } from "../plots/render.ts";
+import { writeStudyFigures } from "../plots/study_figures.ts";
 import { Track2SeqRecommender } from "../predict/track2seq_recommender.ts";
 import type { Recommender } from "../recommender.ts";
 import { hashConfig, isStageFresh, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./artifacts.ts";
@@ -110,11 +111,11 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
       onProgress: (event) => {
         if (event.stage !== "read") return;
         progress ??= reporter.progress("ingest", event.filesTotal);
-        progress.update(event.filesDone, `${event.playlists} playlists`);
+        progress.update(event.filesDone, `${event.playlists} playlists${event.reused ? " (resumed)" : ""}`);
       },
     });
     progress?.finish();
-    reporter.info(`ingest: ${JSON.stringify(report)}`);
+    for (const line of describeIngestReport(report)) reporter.info(`ingest: ${line}`);
   });
 
   let corpus: Corpus | undefined;
@@ -173,12 +174,29 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
         `backend ${backendName}`,
     );
 
+    // Checkpoints every 100 steps (about 90 s of the default profile on 2 cores), tagged with this stage's
+    // key, let a killed run resume where it stopped.
+    const checkpointDir = join(paths.dataDir, "train_checkpoints");
+    let resumeFrom = options.force ? undefined : await loadLatestCheckpoint(checkpointDir);
+    if (resumeFrom?.metadata?.train_key !== trainKey) {
+      resumeFrom?.model.dispose();
+      resumeFrom?.optimizer?.dispose();
+      resumeFrom = undefined;
+      await Deno.remove(checkpointDir, { recursive: true }).catch(() => {});
+    } else {
+      reporter.info(`train: resuming from step ${resumeFrom.step}, saved in ${checkpointDir}`);
+    }
+
     let progress: ReturnType<StudyReporter["progress"]> | undefined;
     const start = performance.now();
     const trained = await trainTrack2Seq(trainTokens, v.size, {
       ...config.training,
       seed: config.seed,
       devTokens,
+      resumeFrom,
+      checkpointDir,
+      checkpointEvery: 100,
+      checkpointMetadata: { train_key: trainKey },
     }, (event) => {
       progress ??= reporter.progress("train", event.totalSteps);
       const dev = event.devLoss === undefined ? "" : ` dev ${event.devLoss.toFixed(3)}`;
@@ -207,6 +225,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
     });
     trained.model.dispose();
     trained.optimizer.dispose();
+    await Deno.remove(checkpointDir, { recursive: true });
   });
 
   // 5. Evaluation of each method on the test playlists, each method a stage of its own so that retraining
@@ -224,7 +243,9 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
     const spec = METHODS[method];
     if (!spec) {
       throw new RangeError(
-        `Unknown method "${method}" in profile ${config.name}: use one of ${Object.keys(METHODS).join(", ")}.`,
+        `Unknown method "${method}" in profile ${config.name}: use one of ${
+          Object.keys(METHODS).join(", ")
+        }.`,
       );
     }
     const dependsOn = spec.usesTrack2Seq ? trainKey : splitKey;
@@ -259,15 +280,30 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
   await runStage("report", reportKey, async () => {
     const methods: Record<string, MethodResults> = {};
     for (const method of config.methods) {
-      const saved = await readJsonIfExists<{ results: MethodResults }>(join(paths.methodsDir, `${method}.json`));
+      const saved = await readJsonIfExists<{ results: MethodResults }>(
+        join(paths.methodsDir, `${method}.json`),
+      );
       if (!saved) throw new Error(`Reading the results of ${method} failed: rerun with --force.`);
       methods[method] = saved.results;
     }
+    const c = await getCorpus();
+    const notes: string[] = [];
+    const splitArtifact = await readJsonIfExists<SplitArtifact>(paths.splitFile);
+    if (splitArtifact && splitArtifact.short_of_bucket > 0) {
+      notes.push(
+        `${splitArtifact.short_of_bucket} of ${splitArtifact.test.length} test playlists are not longer than ` +
+          `their bucket's seed count, so they keep all but their last track as seeds and have one ` +
+          `ground-truth track; R-precision then counts only a hit at rank 1. This mostly affects the ` +
+          `100-seed bucket, because eligible test playlists (every track also in training) tend to be short.`,
+      );
+    }
     const results: StudyResults = {
       profile: config.name,
-      synthetic: (await getCorpus()).synthetic,
+      synthetic: c.synthetic,
       created_at: new Date().toISOString(),
       methods,
+      source: c.synthetic ? "synthetic playlists from this project's seeded generator" : c.source,
+      notes,
     };
     await writeReport(results, paths);
   });
@@ -316,6 +352,8 @@ class MethodModels {
       const recommender = new Track2SeqRecommender(model, this.vocabulary, this.popularity(), {
         steps: this.config.prediction.steps,
         topK: this.config.prediction.topK,
+        mode: this.config.prediction.mode,
+        thesisCompatible: this.config.prediction.thesisCompatible,
         seed: this.config.seed,
       });
       this.#track2seq = { recommender, model };
@@ -339,39 +377,43 @@ class MethodModels {
 }
 
 /** The builder of each method of the study, and whether it needs the trained Track2Seq model. */
-const METHODS: Record<string, { usesTrack2Seq: boolean; build(models: MethodModels): Promise<Recommender> }> = {
-  popularity: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.popularity()) },
-  wmf: {
-    usesTrack2Seq: false,
-    build: (m) =>
-      Promise.resolve(fitWmf(m.corpus, m.split.train, {
-        seed: m.config.seed,
-        ...m.config.baselines?.wmf,
-        fallback: m.popularity(),
-      })),
-  },
-  w2v: {
-    usesTrack2Seq: false,
-    build: (m) =>
-      Promise.resolve(fitW2v(m.corpus, m.split.train, {
-        seed: m.config.seed,
-        ...m.config.baselines?.w2v,
-        fallback: m.popularity(),
-      })),
-  },
-  cwva: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.cwva()) },
-  track2seq: { usesTrack2Seq: true, build: (m) => m.track2seq() },
-  track2seq_cwva: {
-    usesTrack2Seq: true,
-    build: async (m) => new Track2SeqCwvaRecommender(await m.track2seq(), m.cwva()),
-  },
-};
+const METHODS: Record<string, { usesTrack2Seq: boolean; build(models: MethodModels): Promise<Recommender> }> =
+  {
+    popularity: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.popularity()) },
+    wmf: {
+      usesTrack2Seq: false,
+      build: (m) =>
+        Promise.resolve(fitWmf(m.corpus, m.split.train, {
+          seed: m.config.seed,
+          ...m.config.baselines?.wmf,
+          fallback: m.popularity(),
+        })),
+    },
+    w2v: {
+      usesTrack2Seq: false,
+      build: (m) =>
+        Promise.resolve(fitW2v(m.corpus, m.split.train, {
+          seed: m.config.seed,
+          ...m.config.baselines?.w2v,
+          fallback: m.popularity(),
+        })),
+    },
+    cwva: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.cwva()) },
+    track2seq: { usesTrack2Seq: true, build: (m) => m.track2seq() },
+    track2seq_cwva: {
+      usesTrack2Seq: true,
+      build: async (m) => new Track2SeqCwvaRecommender(await m.track2seq(), m.cwva()),
+    },
+  };
 
-/** Writes `results.json`, `results.md` and the R-precision figure of a profile. */
+/**
+ * Writes `results.json`, `results.md` and every study figure of a profile (`STUDY_FIGURES`, as SVG and
+ * PNG), reading the other stages' artifacts for the figures.
+ */
 export async function writeReport(results: StudyResults, paths: StudyPaths): Promise<void> {
   await writeJsonAtomic(paths.resultsFile, results);
   await writeFileAtomic(join(paths.figuresDir, "results.md"), formatResultsMarkdown(results));
-  await writeFigure(rPrecisionBySeedSpec(results), join(paths.figuresDir, "r_precision_by_seed"));
+  await writeStudyFigures(paths, { results });
 }
 
 /** Lists the slice files of a real MPD input with their sizes and times, so a changed file reruns ingestion. */

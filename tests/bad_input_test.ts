@@ -1,0 +1,134 @@
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import pl from "nodejs-polars";
+import {
+  INGEST_FILES,
+  ingestMpd,
+  OPTIONAL_PLAYLIST_FIELDS,
+  OPTIONAL_TRACK_FIELDS,
+} from "../lib/data/ingest.ts";
+import { describeIngestReport } from "../lib/data/ingest_summary.ts";
+import { loadCorpus } from "../lib/data/load.ts";
+
+const FIXTURES = new URL("./fixtures/mpd/", import.meta.url).pathname;
+
+async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("ingestMpd keeps and counts repeated tracks", async () => {
+  await withTempDir(async (dir) => {
+    const report = await ingestMpd(join(FIXTURES, "repeats_and_empty"), dir);
+    deepStrictEqual(report.repeated_tracks, { playlists: 1, occurrences: 2 });
+
+    const corpus = loadCorpus(dir);
+    const uris = Array.from(corpus.playlists[0].tracks, (id) => corpus.tracks.uri[id].slice(14, 15));
+    deepStrictEqual(uris, ["A", "B", "A", "C", "A"]);
+  });
+});
+
+Deno.test("ingestMpd skips and lists empty playlists", async () => {
+  await withTempDir(async (dir) => {
+    const report = await ingestMpd(join(FIXTURES, "repeats_and_empty"), dir);
+    deepStrictEqual(report.skipped.empty_playlists, [1, 3]);
+    strictEqual(report.playlists, 2);
+    strictEqual(report.num_tracks_mismatches, 0);
+    // Missing fields are counted over every playlist read, the skipped ones included.
+    strictEqual(report.missing.playlist.num_tracks, 1);
+
+    deepStrictEqual(loadCorpus(dir).playlists.map((playlist) => playlist.pid), [0, 2]);
+    const saved = JSON.parse(await Deno.readTextFile(join(dir, INGEST_FILES.report)));
+    deepStrictEqual(saved.skipped, { empty_playlists: [1, 3] });
+  });
+});
+
+Deno.test("ingestMpd accepts every optional field missing", async () => {
+  await withTempDir(async (dir) => {
+    const report = await ingestMpd(join(FIXTURES, "all_fields_missing"), dir);
+    strictEqual(report.playlists, 2);
+    strictEqual(report.track_occurrences, 3);
+    for (const field of OPTIONAL_PLAYLIST_FIELDS) strictEqual(report.missing.playlist[field], 2, field);
+    for (const field of OPTIONAL_TRACK_FIELDS) strictEqual(report.missing.track[field], 3, field);
+
+    const playlists = pl.readParquet(join(dir, INGEST_FILES.playlists));
+    for (const column of ["name", "description", "modified_at", "num_tracks", "collaborative"]) {
+      deepStrictEqual(playlists.getColumn(column).toArray(), [null, null], column);
+    }
+    const tracks = pl.readParquet(join(dir, INGEST_FILES.tracks));
+    for (const column of ["track_name", "artist_uri", "album_uri", "duration_ms"]) {
+      deepStrictEqual(tracks.getColumn(column).toArray(), [null, null], column);
+    }
+    const positions = pl.readParquet(join(dir, INGEST_FILES.playlistTracks)).getColumn("pos").toArray();
+    deepStrictEqual(positions, [0, 1, 0]);
+
+    const corpus = loadCorpus(dir);
+    deepStrictEqual(corpus.playlists.map((playlist) => playlist.name), ["", ""]);
+    deepStrictEqual(corpus.playlists.map((playlist) => playlist.modifiedAt), [null, null]);
+    deepStrictEqual(corpus.tracks.artistUri, ["", ""]);
+  });
+});
+
+Deno.test("ingestMpd rejects an empty folder", async () => {
+  await withTempDir(async (dir) => {
+    await rejects(ingestMpd(dir, join(dir, "out")), (error: Error) => {
+      ok(error instanceof Deno.errors.NotFound, error.name);
+      ok(error.message.includes(`No MPD slice files in ${dir}`), error.message);
+      ok(error.message.includes("deno task generate"), error.message);
+      return true;
+    });
+  });
+});
+
+Deno.test("ingestMpd rejects each invalid field", async () => {
+  // The byte scanner reads these files first: each must still fail with the validator's message.
+  const playlist = (fields: string, track = '{"track_uri":"spotify:track:A"}') =>
+    `{"playlists":[{"pid":4,${fields}"tracks":[${track}]}]}`;
+  const cases: [string, new (message?: string) => Error, string][] = [
+    [playlist('"name":7,'), TypeError, 'field "name" must be a string, got number'],
+    [playlist('"num_edits":"3",'), TypeError, 'field "num_edits" must be an integer, got string'],
+    [playlist('"num_tracks":-1,'), RangeError, 'field "num_tracks" must be an integer from 0 to'],
+    [playlist('"modified_at":1.5,'), RangeError, 'field "modified_at" must be an integer from 0 to'],
+    [playlist('"collaborative":"yes",'), TypeError, 'field "collaborative" must be the string "true"'],
+    [playlist("", '{"track_uri":""}'), TypeError, 'field "tracks[0].track_uri" is empty'],
+    [playlist("", '{"track_uri":null}'), TypeError, 'field "tracks[0].track_uri" is missing'],
+    [playlist("", '{"track_uri":"spotify:track:A","duration_ms":"1"}'), TypeError, "tracks[0].duration_ms"],
+    [
+      playlist("", '{"track_uri":"spotify:track:A","pos":1},{"track_uri":"B","pos":1}'),
+      RangeError,
+      "repeats",
+    ],
+    ['{"playlists":[{"pid":4,"tracks":{}}]}', TypeError, 'field "tracks" must be an array, got object'],
+    ['{"playlists":[{"pid":"4","tracks":[]}]}', TypeError, 'field "pid" must be an integer, got string'],
+    ['{"playlists":[{"pid":3,"tracks":[]},{"pid":3,"tracks":[]}]}', Error, "pid 3 appears twice"],
+    ['{"info":{"version":2},"playlists":[]}', TypeError, 'field "info.version" must be a string'],
+    ['{"playlists":[]} {}', SyntaxError, "is not valid JSON"],
+    ['{"playlists":["x"]}', TypeError, "playlist index 0: must be an object, got string"],
+  ];
+  await withTempDir(async (dir) => {
+    for (const [index, [text, errorClass, part]] of cases.entries()) {
+      const file = join(dir, `case${index}.json`);
+      await Deno.writeTextFile(file, text);
+      await rejects(ingestMpd(file, join(dir, `out${index}`)), (error: Error) => {
+        ok(error instanceof errorClass, `${text}: expected ${errorClass.name}, got ${error.name}`);
+        ok(error.message.includes(file), `${text}: no file name in ${error.message}`);
+        ok(error.message.includes(part), `${text}: "${part}" not in ${error.message}`);
+        return true;
+      }, text);
+    }
+  });
+});
+
+Deno.test("describeIngestReport names what was skipped", async () => {
+  await withTempDir(async (dir) => {
+    const lines = describeIngestReport(await ingestMpd(join(FIXTURES, "repeats_and_empty"), dir));
+    ok(lines[0].startsWith("1 file: 2 playlists, 7 track occurrences, 3 unique tracks"), lines[0]);
+    ok(lines.some((line) => line.startsWith("skipped 2 playlists with an empty tracks array: pids 1, 3")));
+    ok(lines.some((line) => line === "kept 1 playlist that repeats a track, with 2 repeated occurrences"));
+    ok(lines.some((line) => line.startsWith("missing fields: playlist description: 4,")));
+  });
+});

@@ -1,0 +1,132 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import { loadCorpus } from "../lib/data/load.ts";
+import { loadSplit } from "../lib/pipeline/load_artifacts.ts";
+import { getProfile } from "../lib/pipeline/profiles.ts";
+import { runStudy } from "../lib/pipeline/study.ts";
+
+const TASK = new URL("../tasks/recommend.ts", import.meta.url).pathname;
+
+interface TaskOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function runRecommend(args: string[]): Promise<TaskOutput> {
+  const command = new Deno.Command(Deno.execPath(), { args: ["run", "-A", TASK, ...args] });
+  const { code, stdout, stderr } = await command.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+interface JsonAnswer {
+  synthetic: boolean;
+  title: string;
+  seeds: { used: string[]; unknown: string[]; out_of_vocabulary: string[] };
+  popularity_fallback: boolean;
+  tracks: { rank: number; track_uri: string; track_name: string; artist_name: string; score: number }[];
+}
+
+Deno.test({
+  name: "recommend task on a tiny trained profile",
+  // TF.js keeps its backend registry and timers for the whole process.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      // The smoke profile, cut down to train in seconds; the task reads its prediction settings by name.
+      const config = getProfile("smoke");
+      config.playlists = 1000;
+      config.devSize = 10;
+      config.testSize = 20;
+      config.methods = ["popularity", "track2seq"];
+      config.training = { ...config.training, maxSteps: 2, batchSize: 8 };
+      const outcome = await runStudy(config, { root, backend: "wasm" });
+
+      const corpus = loadCorpus(outcome.paths.ingestedDir);
+      const { vocabulary } = await loadSplit(outcome.paths, corpus);
+      const inVocabulary = corpus.tracks.uri.filter((_, id) => vocabulary.tokenOfTrack[id] >= 0);
+      const outOfVocabulary = corpus.tracks.uri.find((_, id) => vocabulary.tokenOfTrack[id] < 0);
+      ok(outOfVocabulary !== undefined, "every track is in the vocabulary");
+      const unknown = "spotify:track:notInTheCorpus00000000";
+
+      // Seeds: two usable ones, one outside the vocabulary, one unknown.
+      const seeded = await runRecommend([
+        "--root",
+        root,
+        "--profile",
+        "smoke",
+        "--title",
+        "summer vibes",
+        ...[inVocabulary[0], unknown, outOfVocabulary, inVocabulary[1]].flatMap((uri) => ["--seed", uri]),
+        "--count",
+        "7",
+        "--json",
+      ]);
+      strictEqual(seeded.code, 0, seeded.stderr);
+      const answer: JsonAnswer = JSON.parse(seeded.stdout);
+      strictEqual(answer.synthetic, true);
+      strictEqual(answer.title, "summer vibes");
+      deepStrictEqual(answer.seeds.used, [inVocabulary[0], inVocabulary[1]]);
+      deepStrictEqual(answer.seeds.unknown, [unknown]);
+      deepStrictEqual(answer.seeds.out_of_vocabulary, [outOfVocabulary]);
+      strictEqual(answer.popularity_fallback, false);
+      deepStrictEqual(answer.tracks.map((track) => track.rank), [1, 2, 3, 4, 5, 6, 7]);
+      const seedUris = new Set([inVocabulary[0], inVocabulary[1], outOfVocabulary]);
+      ok(answer.tracks.every((track) => !seedUris.has(track.track_uri)), "a seed was recommended");
+      strictEqual(new Set(answer.tracks.map((track) => track.track_uri)).size, 7);
+      const id = corpus.tracks.uri.indexOf(answer.tracks[0].track_uri);
+      strictEqual(answer.tracks[0].track_name, corpus.tracks.name[id]);
+      strictEqual(answer.tracks[0].artist_name, corpus.tracks.artistName[id]);
+      ok(seeded.stderr.includes(`skipped 1 not in the profile's corpus: ${unknown}`), seeded.stderr);
+
+      // A title alone has no seed to continue from.
+      const titled = await runRecommend(["--root", root, "--profile", "smoke", "--title", "chill"]);
+      strictEqual(titled.code, 0, titled.stderr);
+      ok(titled.stderr.includes("no usable seed track: falling back to the most popular"), titled.stderr);
+      const rows = titled.stdout.trim().split("\n").filter((line) => /^\s*\d+ /.test(line));
+      strictEqual(rows.length, 500);
+      ok(rows[0].trimStart().startsWith("1 "), rows[0]);
+      ok(rows[499].includes("spotify:track:"), rows[499]);
+
+      // A playlist file gives the title and the seeds.
+      const file = join(root, "playlist.json");
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ name: "road trip", tracks: [{ track_uri: inVocabulary[2] }] }),
+      );
+      const fromFile = await runRecommend([
+        "--root",
+        root,
+        "--profile",
+        "smoke",
+        "--playlist",
+        file,
+        "--count",
+        "3",
+        "--json",
+      ]);
+      strictEqual(fromFile.code, 0, fromFile.stderr);
+      const fileAnswer: JsonAnswer = JSON.parse(fromFile.stdout);
+      strictEqual(fileAnswer.title, "road trip");
+      deepStrictEqual(fileAnswer.seeds.used, [inVocabulary[2]]);
+      strictEqual(fileAnswer.tracks.length, 3);
+
+      // A profile that was never run.
+      const missing = await runRecommend([
+        "--root",
+        join(root, "elsewhere"),
+        "--profile",
+        "smoke",
+        "--title",
+        "x",
+      ]);
+      strictEqual(missing.code, 1);
+      ok(missing.stderr.includes('Run "deno task reproduce --profile smoke" first'), missing.stderr);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
