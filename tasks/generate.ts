@@ -5,6 +5,7 @@
 
 import { parseArgs } from "node:util";
 import { writeSyntheticMpd } from "../lib/mpd/generate.ts";
+import { runMain } from "../lib/cli/run_main.ts";
 
 const HELP = `Usage: deno task generate --out DIR [--playlists N] [--seed S]
 
@@ -62,14 +63,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    if (error instanceof TypeError && "code" in error && error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error("Run with --help to see the options.");
-    }
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

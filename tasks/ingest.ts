@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { ingestMpd } from "../lib/data/ingest.ts";
 import { describeIngestReport } from "../lib/data/ingest_summary.ts";
+import { runMain } from "../lib/cli/run_main.ts";
 
 const HELP = `Usage: deno task ingest --input DIR|FILE --out DIR
 
@@ -84,14 +85,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    if (error instanceof TypeError && "code" in error && error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error("Run with --help to see the options.");
-    }
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

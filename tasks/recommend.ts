@@ -16,6 +16,7 @@ import {
   recommendPlaylist,
 } from "../lib/pipeline/recommend_playlist.ts";
 import { loadTrack2Seq, loadTrainedProfile } from "../lib/pipeline/trained_profile.ts";
+import { runMain } from "../lib/cli/run_main.ts";
 
 const HELP = `Usage:
   deno task recommend --title TEXT [--seed URI ...] [options]
@@ -178,14 +179,4 @@ function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    if (error instanceof TypeError && "code" in error && error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error("Run with --help to see the options.");
-    }
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

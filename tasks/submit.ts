@@ -31,6 +31,7 @@ import { log, ProgressBar } from "../lib/cli/progress.ts";
 import type { BackendName } from "../lib/model/backend.ts";
 import { loadTrack2Seq, loadTrainedProfile, type TrainedProfile } from "../lib/pipeline/trained_profile.ts";
 import type { Recommender } from "../lib/recommender.ts";
+import { runMain } from "../lib/cli/run_main.ts";
 
 const HELP = `Usage:
   deno task submit --challenge FILE --out FILE --team NAME --email ADDRESS [options]
@@ -344,14 +345,4 @@ async function main(args: string[]): Promise<number> {
   return await submitMode(root, profile, values);
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    if (error instanceof TypeError && "code" in error && error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error("Run with --help to see the options.");
-    }
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -22,6 +22,7 @@ import {
 } from "../lib/challenge/mod.ts";
 import { loadCorpus } from "../lib/data/load.ts";
 import { studyPaths } from "../lib/pipeline/paths.ts";
+import { runMain } from "../lib/cli/run_main.ts";
 
 const HELP = `Usage: deno task validate-submission SUBMISSION CHALLENGE [options]
 
@@ -141,14 +142,4 @@ async function main(args: string[]): Promise<number> {
   return violations.length === 0 ? 0 : 1;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    if (error instanceof TypeError && "code" in error && error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error("Run with --help to see the options.");
-    }
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain(main, 2);
