@@ -147,7 +147,7 @@ class OutputCollector:
 
 
 def describe_cell(notebook_path, index, total, cell):
-    return f"{notebook_path}, cell {index + 1} of {total} ({first_line(cell.source)!r})"
+    return f"{notebook_path}, cell {index + 1} of {total}, markdown cells included ({first_line(cell.source)!r})"
 
 
 def read_iopub(client, msg_id, deadline, settle, collector):

@@ -199,7 +199,7 @@ export function trackPopularitySpec(counts: ArrayLike<number>, source: FigureSou
         field: "density",
         type: "quantitative",
         scale: { type: "log" },
-        title: "Tracks with that many occurrences (log scale)",
+        title: "Tracks per occurrence count, averaged over the bin (log scale)",
       },
       tooltip: [
         { field: "start", title: "occurrences from" },
