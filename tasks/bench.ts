@@ -14,6 +14,10 @@ type Benchmark = () => Promise<Omit<BenchmarkEntry, "command" | "machine" | "dat
 
 /** Every benchmark by name. Each lives in its own module under bench/ and is loaded only when run. */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  als: async () => {
+    const { als } = await import("../bench/als.ts");
+    return () => als();
+  },
   ingest_vs_python: async () => {
     const { ingestVsPython } = await import("../bench/ingest_vs_python.ts");
     return () => ingestVsPython();
@@ -33,6 +37,10 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   train_vs_pytorch_sampled_200k: async () => {
     const { trainVsPytorch } = await import("../bench/train_vs_pytorch.ts");
     return () => trainVsPytorch({ vocab: 200_000, softmax: "sampled" });
+  },
+  w2v_vs_gensim: async () => {
+    const { w2vVsGensim } = await import("../bench/w2v_vs_gensim.ts");
+    return () => w2vVsGensim();
   },
 };
 
