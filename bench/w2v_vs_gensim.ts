@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { BenchmarkEntry } from "../lib/bench/results.ts";
 import { PopularityRecommender } from "../lib/baselines/popularity.ts";
-import { DEFAULT_W2V_OPTIONS, fitW2v, W2vRecommender } from "../lib/baselines/w2v.ts";
+import { artistIds, DEFAULT_W2V_OPTIONS, fitW2v, W2vRecommender } from "../lib/baselines/w2v.ts";
 import type { Corpus } from "../lib/data/corpus.ts";
 import { countTracks, type EvaluationCase, seedBuckets } from "../lib/data/split.ts";
 import type { SkipGramProgress } from "../lib/embeddings/skipgram.ts";
@@ -141,20 +141,6 @@ async function gensimRecommender(
     trackArtists: artistIds(corpus),
     maxTracksPerArtist: DEFAULT_W2V_OPTIONS.maxTracksPerArtist,
     fallback: new PopularityRecommender(counts),
-  });
-}
-
-/** Returns an artist number per track, or -1 for tracks without an artist URI, as fitW2v numbers them. */
-function artistIds(corpus: Corpus): Int32Array {
-  const ids = new Map<string, number>();
-  return Int32Array.from(corpus.tracks.artistUri, (uri) => {
-    if (uri === "") return -1;
-    let id = ids.get(uri);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(uri, id);
-    }
-    return id;
   });
 }
 

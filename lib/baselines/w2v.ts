@@ -95,7 +95,7 @@ export function fitW2v(
 }
 
 /** Returns an artist number per track, or -1 for tracks without an artist URI. */
-function artistIds(corpus: Corpus): Int32Array {
+export function artistIds(corpus: Corpus): Int32Array {
   const ids = new Map<string, number>();
   return Int32Array.from(corpus.tracks.artistUri, (uri) => {
     if (uri === "") return -1;
