@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the study needs on a fresh Debian machine with Node.js and npm:
-# Deno from the npm registry, the npm packages that deno.lock pins, and the Debian packages for
-# Jupyter (to execute notebooks) and fonts (to draw text in PNG figures).
+# Installs everything the study needs on a fresh Debian machine with Node.js and npm.
+# That is Deno from the npm registry and the npm packages that deno.lock pins. It also installs the
+# Debian packages for Jupyter, which executes the notebooks, and fonts, which draw text in PNG figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -35,7 +35,7 @@ export interface StudyResults {
   /** ISO 8601 time the results were computed. */
   created_at: string;
   methods: Record<string, MethodResults>;
-  /** Where the playlists came from: the real MPD folder, or a description of the synthetic data. */
+  /** The origin of the playlists: the real MPD folder, or a description of the synthetic data. */
   source?: string;
   /** Facts a reader needs to interpret the numbers, such as buckets with fewer seeds than their name. */
   notes?: string[];

@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 
-/** Where a profile's artifacts live, relative to the repository root. */
+/** The artifact paths of a profile, below the repository root. */
 export interface StudyPaths {
   dataDir: string;
   mpdDir: string;

@@ -1,5 +1,5 @@
 /**
- * How the pipeline reports progress without logging itself: the caller supplies a reporter.
+ * Progress reporting for the pipeline, which never logs itself: the caller supplies a reporter.
  * @module
  */
 
