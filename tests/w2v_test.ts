@@ -1,8 +1,20 @@
-import { deepStrictEqual, notDeepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, notDeepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { PopularityRecommender } from "../lib/baselines/popularity.ts";
 import { fitW2v, W2vRecommender } from "../lib/baselines/w2v.ts";
 import type { Corpus } from "../lib/data/corpus.ts";
-import { AliasSampler, trainGroupSkipGram, trainSkipGram } from "../lib/embeddings/skipgram.ts";
+import {
+  AliasSampler,
+  splitByTokens,
+  trainGroupSkipGram,
+  trainSkipGram,
+} from "../lib/embeddings/skipgram.ts";
+import {
+  allocateSgnsMemory,
+  PairUpdater,
+  sgnsLayout,
+  writeNegativeTable,
+} from "../lib/embeddings/sgns_tables.ts";
+import { instantiateSgns } from "../lib/embeddings/sgns_wasm.ts";
 import { createRandom } from "../lib/util/random.ts";
 
 /** Returns the cosine similarity of rows `a` and `b` of a row-major matrix. */
@@ -18,6 +30,22 @@ function cosine(matrix: Float32Array, dimension: number, a: number, b: number): 
     normB += y * y;
   }
   return dot / Math.sqrt(normA * normB);
+}
+
+/**
+ * Asserts that the mean cosine within the clusters of words 0-19 and 20-39 exceeds the mean cosine across
+ * them by more than 0.3, for 16-value vectors.
+ */
+function assertClustersSeparate(vectors: Float32Array): void {
+  let within = 0;
+  let across = 0;
+  for (let a = 0; a < 20; a++) {
+    for (let b = 0; b < 20; b++) {
+      if (a !== b) within += cosine(vectors, 16, a, b) / (20 * 19);
+      across += cosine(vectors, 16, a, 20 + b) / (20 * 20);
+    }
+  }
+  ok(within > across + 0.3, `within ${within}, across ${across}`);
 }
 
 /** Sentences of 12 words, each drawn from one of two clusters: words 0-19 and 20-39. */
@@ -49,36 +77,28 @@ function clusteredCorpus(): Corpus {
 // Subsampling is off in these tests: with only 40 words, each is frequent enough that word2vec's
 // threshold of 1e-3 would drop most tokens.
 
-Deno.test("trainSkipGram separates two clusters", () => {
-  const model = trainSkipGram(clusteredSentences(200, 1), 40, {
+Deno.test("trainSkipGram separates two clusters", async () => {
+  const model = await trainSkipGram(clusteredSentences(200, 1), 40, {
     dimension: 16,
     epochs: 3,
     sample: 0,
     seed: 3,
   });
-  let within = 0;
-  let across = 0;
-  for (let a = 0; a < 20; a++) {
-    for (let b = 0; b < 20; b++) {
-      if (a !== b) within += cosine(model.input, 16, a, b) / (20 * 19);
-      across += cosine(model.input, 16, a, 20 + b) / (20 * 20);
-    }
-  }
-  ok(within > across + 0.3, `within ${within}, across ${across}`);
+  assertClustersSeparate(model.input);
 });
 
-Deno.test("trainSkipGram is deterministic per seed", () => {
+Deno.test("trainSkipGram is deterministic per seed", async () => {
   const sentences = clusteredSentences(50, 2);
-  const first = trainSkipGram(sentences, 40, { dimension: 8, epochs: 1, seed: 4 });
-  const again = trainSkipGram(sentences, 40, { dimension: 8, epochs: 1, seed: 4 });
-  const other = trainSkipGram(sentences, 40, { dimension: 8, epochs: 1, seed: 5 });
+  const first = await trainSkipGram(sentences, 40, { dimension: 8, epochs: 1, seed: 4 });
+  const again = await trainSkipGram(sentences, 40, { dimension: 8, epochs: 1, seed: 4 });
+  const other = await trainSkipGram(sentences, 40, { dimension: 8, epochs: 1, seed: 5 });
   deepStrictEqual(again.input, first.input);
   notDeepStrictEqual(other.input, first.input);
 });
 
-Deno.test("trainSkipGram counts its work", () => {
+Deno.test("trainSkipGram counts its work", async () => {
   const progress: number[] = [];
-  const model = trainSkipGram(
+  const model = await trainSkipGram(
     clusteredSentences(10, 2),
     40,
     { dimension: 8, epochs: 2, sample: 0 },
@@ -90,11 +110,153 @@ Deno.test("trainSkipGram counts its work", () => {
   ok(model.pairsTrained > 0);
 });
 
-Deno.test("trainSkipGram rejects invalid input", () => {
-  throws(() => trainSkipGram([Int32Array.from([0, 7])], 5), /outside \[0, 5\)/);
-  throws(() => trainSkipGram([new Int32Array()], 5), /no words/);
-  throws(() => trainSkipGram([Int32Array.from([0, 1])], 5, { window: 0 }), RangeError);
-  throws(() => trainSkipGram([Int32Array.from([0, 1])], 5, { negatives: 0 }), RangeError);
+Deno.test("trainSkipGram rejects invalid input", async () => {
+  await rejects(trainSkipGram([Int32Array.from([0, 7])], 5), /outside \[0, 5\)/);
+  await rejects(trainSkipGram([new Int32Array()], 5), /no words/);
+  await rejects(trainSkipGram([Int32Array.from([0, 1])], 5, { window: 0 }), RangeError);
+  await rejects(trainSkipGram([Int32Array.from([0, 1])], 5, { negatives: 0 }), RangeError);
+  await rejects(trainSkipGram([Int32Array.from([0, 1])], 5, { threads: 0 }), /"threads"/);
+  await rejects(trainSkipGram([Int32Array.from([0, 1])], 6_000_000, { dimension: 100 }), /4 GiB/);
+});
+
+Deno.test("trainSkipGram in two worker threads separates two clusters and reads every token", async () => {
+  const epochs: number[] = [];
+  const model = await trainSkipGram(
+    clusteredSentences(400, 1),
+    40,
+    { dimension: 16, epochs: 3, sample: 0, seed: 3, threads: 2 },
+    (progress) => epochs.push(progress.epoch),
+  );
+  deepStrictEqual(epochs, [1, 2, 3]);
+  strictEqual(model.tokensRead, 3 * 400 * 12);
+  strictEqual(model.tokensTrained, model.tokensRead);
+  assertClustersSeparate(model.input);
+});
+
+Deno.test("trainSkipGram handles a dimension that is not a multiple of four", async () => {
+  const model = await trainSkipGram(clusteredSentences(100, 1), 40, { dimension: 7, epochs: 2, sample: 0 });
+  strictEqual(model.input.length, 40 * 7);
+  strictEqual(model.output.length, 40 * 7);
+  ok(model.output.every(Number.isFinite));
+  ok(model.output.some((value) => value !== 0));
+});
+
+Deno.test("splitByTokens balances tokens across threads and covers every sentence once", () => {
+  // Sentences of 10, 10, 10, 30 and 40 tokens.
+  const offsets = Int32Array.of(0, 10, 20, 30, 60, 100);
+  deepStrictEqual(splitByTokens(offsets, 2), [
+    { thread: 0, first: 0, end: 4 },
+    { thread: 1, first: 4, end: 5 },
+  ]);
+  const three = splitByTokens(offsets, 3);
+  strictEqual(three[0].first, 0);
+  strictEqual(three[2].end, 5);
+  for (let i = 1; i < three.length; i++) strictEqual(three[i].first, three[i - 1].end);
+  // More threads than sentences leaves some ranges empty.
+  const many = splitByTokens(Int32Array.of(0, 5), 3);
+  strictEqual(many.reduce((sum, range) => sum + range.end - range.first, 0), 1);
+});
+
+/**
+ * Runs one pair update on 3 output rows whose negatives all come from `negativeRow`, and checks it against
+ * word2vec's update computed in float64.
+ */
+function checkPairUpdate(negativeRow: number, positive: number): void {
+  const dimension = 6;
+  const negatives = 2;
+  const layout = sgnsLayout(2, 3, dimension, negatives, 1);
+  const memory = allocateSgnsMemory(layout);
+  const floats = new Float32Array(memory.buffer);
+  const stride = layout.rowBytes / 4;
+  const random = createRandom(11);
+  const input = Array.from({ length: dimension }, () => random() - 0.5);
+  const outputs = [0, 1, 2].map(() => Array.from({ length: dimension }, () => random() - 0.5));
+  floats.set(input, 1 * stride);
+  outputs.forEach((row, i) => floats.set(row, layout.outputBase / 4 + i * stride));
+  writeNegativeTable(memory, layout, [0, 1, 2].map((row) => row === negativeRow ? 1 : 0));
+
+  new PairUpdater(memory, layout, 0, 99, Infinity).update(1, positive, 0.5);
+
+  // Both negatives are `negativeRow`, and word2vec skips a negative equal to the positive.
+  const targets: [number, number][] = [[positive, 1]];
+  if (negativeRow !== positive) targets.push([negativeRow, 0], [negativeRow, 0]);
+  const gradient = new Array(dimension).fill(0);
+  for (const [target, label] of targets) {
+    const output = outputs[target];
+    const dot = input.reduce((sum, value, d) => sum + value * output[d], 0);
+    const step = (label - 1 / (1 + Math.exp(-dot))) * 0.5;
+    for (let d = 0; d < dimension; d++) {
+      gradient[d] += step * output[d];
+      output[d] += step * input[d];
+    }
+  }
+  const expectedInput = input.map((value, d) => value + gradient[d]);
+  const close = (actual: Float32Array, expected: number[]) =>
+    expected.forEach((value, d) => ok(Math.abs(actual[d] - value) < 1e-6, `${actual[d]} vs ${value}`));
+  close(floats.subarray(stride, stride + dimension), expectedInput);
+  for (const target of [0, 1, 2]) {
+    const start = layout.outputBase / 4 + target * stride;
+    close(floats.subarray(start, start + dimension), outputs[target]);
+  }
+  // Padding lanes stay zero.
+  strictEqual(floats[stride + dimension], 0);
+  strictEqual(floats[layout.outputBase / 4 + dimension], 0);
+}
+
+Deno.test("SIMD pair update matches word2vec's update", () => {
+  checkPairUpdate(2, 0);
+});
+
+Deno.test("SIMD pair update skips negatives equal to the positive", () => {
+  checkPairUpdate(0, 0);
+});
+
+Deno.test("SIMD pair update skips targets past maxDot", () => {
+  const layout = sgnsLayout(1, 2, 8, 1, 1);
+  const memory = allocateSgnsMemory(layout);
+  const floats = new Float32Array(memory.buffer);
+  const stride = layout.rowBytes / 4;
+  // dot(input, output 0) = 8 * 0.25 = 2 and dot(input, output 1) = -2.
+  floats.fill(0.5, 0, 8);
+  floats.fill(0.5, layout.outputBase / 4, layout.outputBase / 4 + 8);
+  floats.fill(-0.5, layout.outputBase / 4 + stride, layout.outputBase / 4 + stride + 8);
+  writeNegativeTable(memory, layout, [0, 1]);
+  const before = floats.slice(0, layout.outputBase / 4 + 2 * stride);
+
+  new PairUpdater(memory, layout, 0, 5, 2).update(0, 0, 0.5);
+  deepStrictEqual(floats.slice(0, before.length), before);
+
+  new PairUpdater(memory, layout, 0, 5, 2.5).update(0, 0, 0.5);
+  notDeepStrictEqual(floats.slice(0, before.length), before);
+});
+
+Deno.test("WebAssembly random matches createRandom's stream", () => {
+  const layout = sgnsLayout(1, 1, 8, 1, 1);
+  const memory = allocateSgnsMemory(layout);
+  const kernel = instantiateSgns(memory);
+  const words = new Uint32Array(memory.buffer);
+  const state = layout.scratchBase;
+  words[state / 4] = 2018;
+  const reference = createRandom(2018);
+  for (let i = 0; i < 1000; i++) strictEqual(kernel.random(state) >>> 0, reference() * 2 ** 32);
+});
+
+Deno.test("WebAssembly sampler draws in proportion to weights", () => {
+  const weights = [1, 0, 3, 6];
+  const layout = sgnsLayout(1, weights.length, 8, 1, 1);
+  const memory = allocateSgnsMemory(layout);
+  writeNegativeTable(memory, layout, weights);
+  const kernel = instantiateSgns(memory);
+  const state = layout.scratchBase;
+  new Uint32Array(memory.buffer)[state / 4] = 7;
+  const counts = [0, 0, 0, 0];
+  const draws = 100_000;
+  for (let i = 0; i < draws; i++) counts[kernel.sample(state, layout.tableBase, weights.length)]++;
+  strictEqual(counts[1], 0);
+  for (const index of [0, 2, 3]) {
+    const expected = weights[index] / 10;
+    ok(Math.abs(counts[index] / draws - expected) < 0.01, `index ${index}: ${counts[index] / draws}`);
+  }
 });
 
 Deno.test("trainGroupSkipGram groups words that share contexts", () => {
@@ -182,7 +344,7 @@ Deno.test("W2vRecommender fills from the fallback", async () => {
 
 Deno.test("fitW2v recommends the seed's cluster", async () => {
   const corpus = clusteredCorpus();
-  const w2v = fitW2v(corpus, corpus.playlists.map((_, i) => i), {
+  const w2v = await fitW2v(corpus, corpus.playlists.map((_, i) => i), {
     dimension: 16,
     epochs: 3,
     sample: 0,

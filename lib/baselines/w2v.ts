@@ -50,12 +50,12 @@ export const DEFAULT_W2V_OPTIONS: W2vOptions = {
  * @param onProgress called after each skip-gram epoch.
  * @throws {RangeError} when an option is invalid or the training playlists have no tracks.
  */
-export function fitW2v(
+export async function fitW2v(
   corpus: Corpus,
   trainPlaylists: readonly number[],
   options: Partial<W2vOptions> = {},
   onProgress?: (progress: SkipGramProgress) => void,
-): W2vRecommender {
+): Promise<W2vRecommender> {
   const config = { ...DEFAULT_W2V_OPTIONS, ...options };
   if (!Number.isInteger(config.maxTracksPerArtist) || config.maxTracksPerArtist < 1) {
     throw new RangeError(
@@ -82,7 +82,7 @@ export function fitW2v(
   const sentences = trainPlaylists.map((index) =>
     Int32Array.from(corpus.playlists[index].tracks, (track) => trackWord[track])
   );
-  const model = trainSkipGram(sentences, wordTracks.length, config, onProgress);
+  const model = await trainSkipGram(sentences, wordTracks.length, config, onProgress);
 
   return new W2vRecommender({
     vectors: model.input,

@@ -8,12 +8,27 @@
  * {@linkcode trainGroupSkipGram} trains the same objective on groups, where every word of a group predicts
  * every context of the group, as if the window spanned the whole group.
  *
- * Unlike the reference tool, the sigmoid is computed exactly rather than read from a 1,000-entry table,
- * and training runs on one thread, so the same seed gives the same vectors.
+ * The pair update runs in a WebAssembly SIMD kernel (sgns_wasm.ts) on matrices in one shared memory.
+ * With `threads` above 1, {@linkcode trainSkipGram} trains in that many workers that update the shared
+ * matrices without locks (Hogwild, as word2vec and gensim do), so runs differ slightly from each other. On
+ * one thread the same seed gives the same vectors. Unlike the reference tool and gensim, the sigmoid is
+ * computed rather than read from a 1,000-entry table. As in gensim, a target whose dot product with the
+ * input reaches ±6 (`maxDot`) is skipped.
  * @module
  */
 
-import { createRandom, type RandomSource } from "../util/random.ts";
+import { createRandom, mixSeed, type RandomSource } from "../util/random.ts";
+import {
+  allocateSgnsMemory,
+  initializeInputRows,
+  PairUpdater,
+  readRows,
+  type SgnsLayout,
+  sgnsLayout,
+  writeNegativeTable,
+} from "./sgns_tables.ts";
+
+export { AliasSampler } from "./sgns_tables.ts";
 
 /** Options of {@linkcode trainSkipGram} and {@linkcode trainGroupSkipGram}. */
 export interface SkipGramOptions {
@@ -39,8 +54,19 @@ export interface SkipGramOptions {
   minLearningRate: number;
   /** Exponent applied to word counts to get the negative-sampling distribution. Default 0.75. */
   negativeExponent: number;
+  /**
+   * A target whose dot product with the input vector is at least `maxDot` in absolute value is left
+   * unchanged for that pair, as gensim does with its MAX_EXP of 6 (the reference word2vec tool instead
+   * takes the sigmoid as 0 or 1 there). Infinity trains every target. Default 6.
+   */
+  maxDot: number;
   /** Seed of the initial vectors, the subsampling, the windows and the negatives. Default 1. */
   seed: number;
+  /**
+   * Training threads of {@linkcode trainSkipGram}. Above 1, results vary between runs with the same seed.
+   * Group training always uses one. Default 1.
+   */
+  threads: number;
 }
 
 /** Defaults of {@linkcode SkipGramOptions}: the word2vec and gensim defaults for skip-gram. */
@@ -53,7 +79,9 @@ export const DEFAULT_SKIP_GRAM_OPTIONS: SkipGramOptions = {
   learningRate: 0.025,
   minLearningRate: 0.0001,
   negativeExponent: 0.75,
+  maxDot: 6,
   seed: 1,
+  threads: 1,
 };
 
 /** A trained model: input vectors (the word vectors) and output vectors, both row-major. */
@@ -87,7 +115,7 @@ export interface SkipGramProgress {
 
 /** Checks skip-gram options, naming the invalid one. */
 export function validateSkipGramOptions(options: SkipGramOptions): void {
-  const positiveIntegers = ["dimension", "window", "epochs", "negatives"] as const;
+  const positiveIntegers = ["dimension", "window", "epochs", "negatives", "threads"] as const;
   for (const name of positiveIntegers) {
     const value = options[name];
     if (!Number.isInteger(value) || value < 1) {
@@ -103,6 +131,11 @@ export function validateSkipGramOptions(options: SkipGramOptions): void {
         `${options.minLearningRate}.`,
     );
   }
+  if (!(options.maxDot > 0)) {
+    throw new RangeError(
+      `Cannot train skip-gram: "maxDot" must be positive (Infinity to train every target), got ${options.maxDot}.`,
+    );
+  }
   if (!Number.isFinite(options.negativeExponent)) {
     throw new RangeError(
       `Cannot train skip-gram: "negativeExponent" must be a finite number, got ${options.negativeExponent}.`,
@@ -111,56 +144,147 @@ export function validateSkipGramOptions(options: SkipGramOptions): void {
 }
 
 /**
- * Trains skip-gram vectors with negative sampling on sentences.
+ * Trains skip-gram vectors with negative sampling on sentences, in `options.threads` threads.
  *
  * @param sentences word ids in [0, vocabularySize), one array per sentence.
  * @param vocabularySize number of distinct word ids; input and output matrices both have this many rows.
  * @param options hyperparameters; see {@linkcode SkipGramOptions}.
- * @param onProgress called after each epoch.
- * @throws {RangeError} when an option is invalid, a word id is out of range or no sentence has a word.
+ * @param onProgress called after each epoch, once every thread has finished it.
+ * @throws {RangeError} when an option is invalid, a word id is out of range, no sentence has a word or the
+ *   matrices exceed 4 GiB.
  */
-export function trainSkipGram(
+export async function trainSkipGram(
   sentences: readonly Int32Array[],
   vocabularySize: number,
   options: Partial<SkipGramOptions> = {},
   onProgress?: (progress: SkipGramProgress) => void,
-): SkipGramModel {
+): Promise<SkipGramModel> {
   const config = { ...DEFAULT_SKIP_GRAM_OPTIONS, ...options };
   validateSkipGramOptions(config);
   const started = performance.now();
 
   const counts = countIds(sentences, vocabularySize, "sentence");
-  let totalTokens = 0;
-  let longest = 0;
-  for (const sentence of sentences) {
-    totalTokens += sentence.length;
-    longest = Math.max(longest, sentence.length);
-  }
+  const { tokens, offsets } = flattenSentences(sentences);
+  const totalTokens = tokens.length;
   if (totalTokens === 0) {
     throw new RangeError("Cannot train skip-gram: the sentences contain no words. Pass non-empty sentences.");
   }
 
+  const layout = sgnsLayout(
+    vocabularySize,
+    vocabularySize,
+    config.dimension,
+    config.negatives,
+    config.threads,
+  );
+  const memory = allocateSgnsMemory(layout);
   const random = createRandom(config.seed);
-  const updater = new PairUpdater(vocabularySize, counts, config, random);
-  const keepProbability = subsamplingKeepProbabilities(counts, totalTokens, config.sample);
-  const { window, epochs } = config;
+  initializeInputRows(memory, layout, random);
+  writeNegativeTable(memory, layout, Float64Array.from(counts, (count) => count ** config.negativeExponent));
+  const job: SentenceJob = {
+    memory,
+    layout,
+    tokens,
+    offsets,
+    keepProbability: subsamplingKeepProbabilities(counts, totalTokens, config.sample),
+    config,
+    totalWork: config.epochs * totalTokens,
+    progress: new Float64Array(new SharedArrayBuffer(8 * config.threads)),
+  };
+
+  const report = (epoch: number, tokensRead: number, learningRate: number) =>
+    onProgress?.({ epoch, epochs: config.epochs, tokensRead, learningRate, seconds: secondsSince(started) });
+  const work = config.threads === 1
+    ? trainSentenceThread(
+      job,
+      { thread: 0, first: 0, end: sentences.length },
+      random,
+      (epoch, done, rate) => report(epoch, done.tokensRead, rate),
+    )
+    : await trainInWorkers(job, report);
+
+  return {
+    dimension: config.dimension,
+    input: readRows(memory, layout, "input"),
+    output: readRows(memory, layout, "output"),
+    counts,
+    ...work,
+    seconds: secondsSince(started),
+  };
+}
+
+/** Tokens read, kept and paired by one thread, or by all threads together. */
+export interface SkipGramWork {
+  tokensRead: number;
+  tokensTrained: number;
+  pairsTrained: number;
+}
+
+/**
+ * The inputs of a training thread, in a form that can be posted to a worker. The sentences are one token
+ * array with sentence start offsets, both on shared buffers.
+ */
+export interface SentenceJob {
+  memory: WebAssembly.Memory;
+  layout: SgnsLayout;
+  tokens: Int32Array;
+  /** Sentence i is tokens[offsets[i]] to tokens[offsets[i + 1] - 1]. */
+  offsets: Int32Array;
+  keepProbability: Float32Array;
+  config: SkipGramOptions;
+  /** Tokens to read over all epochs and threads. */
+  totalWork: number;
+  /** Per thread the tokens it has read, for the shared learning-rate schedule. */
+  progress: Float64Array;
+}
+
+/** The sentences [first, end) that one thread trains on. */
+export interface SentenceRange {
+  thread: number;
+  first: number;
+  end: number;
+}
+
+/**
+ * Runs every epoch over one thread's sentences. The learning rate decays with the tokens read by all
+ * threads together, as in word2vec.
+ * @param onEpoch called after each epoch with this thread's totals so far and the current learning rate.
+ */
+export function trainSentenceThread(
+  job: SentenceJob,
+  range: SentenceRange,
+  random: RandomSource,
+  onEpoch?: (epoch: number, work: SkipGramWork, learningRate: number) => void,
+): SkipGramWork {
+  const { tokens, offsets, keepProbability, config, progress } = job;
+  const updater = new PairUpdater(
+    job.memory,
+    job.layout,
+    range.thread,
+    Math.floor(random() * 2 ** 32),
+    config.maxDot,
+  );
+  let longest = 0;
+  for (let sentence = range.first; sentence < range.end; sentence++) {
+    longest = Math.max(longest, offsets[sentence + 1] - offsets[sentence]);
+  }
   const keptWords = new Int32Array(longest);
-  const totalWork = epochs * totalTokens;
-  let tokensRead = 0;
-  let tokensTrained = 0;
-  let pairsTrained = 0;
+  const window = config.window;
+  const work: SkipGramWork = { tokensRead: 0, tokensTrained: 0, pairsTrained: 0 };
   let learningRate = config.learningRate;
 
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    for (const sentence of sentences) {
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    for (let sentence = range.first; sentence < range.end; sentence++) {
       // Subsampling happens before windows are drawn, so dropped words widen the effective context.
       let length = 0;
-      for (let i = 0; i < sentence.length; i++) {
-        const word = sentence[i];
+      const start = offsets[sentence];
+      const stop = offsets[sentence + 1];
+      for (let i = start; i < stop; i++) {
+        const word = tokens[i];
         if (keepProbability[word] >= 1 || keepProbability[word] > random()) keptWords[length++] = word;
       }
-      tokensRead += sentence.length;
-      tokensTrained += length;
+      work.tokensRead += stop - start;
+      work.tokensTrained += length;
 
       for (let position = 0; position < length; position++) {
         const centre = keptWords[position];
@@ -170,25 +294,120 @@ export function trainSkipGram(
         for (let other = from; other <= to; other++) {
           if (other === position) continue;
           updater.update(keptWords[other], centre, learningRate);
-          pairsTrained++;
+          work.pairsTrained++;
         }
       }
 
-      learningRate = decayedLearningRate(config, tokensRead / totalWork);
+      progress[range.thread] = work.tokensRead;
+      let tokensRead = 0;
+      for (let thread = 0; thread < progress.length; thread++) tokensRead += progress[thread];
+      learningRate = decayedLearningRate(config, tokensRead / job.totalWork);
     }
-    onProgress?.({ epoch: epoch + 1, epochs, tokensRead, learningRate, seconds: secondsSince(started) });
+    onEpoch?.(epoch + 1, { ...work }, learningRate);
   }
+  return work;
+}
 
-  return {
-    dimension: config.dimension,
-    input: updater.input,
-    output: updater.output,
-    counts,
-    tokensRead,
-    tokensTrained,
-    pairsTrained,
-    seconds: secondsSince(started),
-  };
+/** A message from skipgram_worker.ts. */
+export type SkipGramWorkerMessage =
+  | { kind: "epoch"; epoch: number; work: SkipGramWork; learningRate: number }
+  | { kind: "done"; work: SkipGramWork };
+
+/** The message that starts a skipgram_worker.ts thread. */
+export interface SkipGramWorkerStart {
+  job: SentenceJob;
+  range: SentenceRange;
+  seed: number;
+}
+
+/**
+ * Trains `job` in one worker per thread, each on a contiguous share of the sentences with about the same
+ * number of tokens, and reports an epoch once every worker has finished it.
+ */
+async function trainInWorkers(
+  job: SentenceJob,
+  report: (epoch: number, tokensRead: number, learningRate: number) => void,
+): Promise<SkipGramWork> {
+  const ranges = splitByTokens(job.offsets, job.config.threads);
+  const epochWork: SkipGramWork[][] = Array.from({ length: job.config.epochs }, () => []);
+  const workers: Worker[] = [];
+  try {
+    const results = await Promise.all(ranges.map((range) =>
+      new Promise<SkipGramWork>((resolve, reject) => {
+        const worker = new Worker(new URL("./skipgram_worker.ts", import.meta.url).href, { type: "module" });
+        workers.push(worker);
+        worker.onmessage = (event: MessageEvent<SkipGramWorkerMessage>) => {
+          const message = event.data;
+          if (message.kind === "done") {
+            resolve(message.work);
+            return;
+          }
+          const finished = epochWork[message.epoch - 1];
+          finished.push(message.work);
+          if (finished.length === ranges.length) {
+            report(message.epoch, sumWork(finished).tokensRead, message.learningRate);
+          }
+        };
+        worker.onerror = (event: ErrorEvent) => {
+          event.preventDefault();
+          reject(
+            new Error(
+              `Skip-gram training thread ${range.thread} failed: ${event.message}. ` +
+                `Run with "threads": 1 to train on the main thread and see the full error.`,
+            ),
+          );
+        };
+        const start: SkipGramWorkerStart = { job, range, seed: mixSeed(job.config.seed, range.thread) };
+        worker.postMessage(start);
+      })
+    ));
+    return sumWork(results);
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+}
+
+function sumWork(parts: readonly SkipGramWork[]): SkipGramWork {
+  const total: SkipGramWork = { tokensRead: 0, tokensTrained: 0, pairsTrained: 0 };
+  for (const part of parts) {
+    total.tokensRead += part.tokensRead;
+    total.tokensTrained += part.tokensTrained;
+    total.pairsTrained += part.pairsTrained;
+  }
+  return total;
+}
+
+/** Cuts the sentences into `parts` contiguous ranges of about equal token counts, some possibly empty. */
+export function splitByTokens(offsets: Int32Array, parts: number): SentenceRange[] {
+  const sentences = offsets.length - 1;
+  const total = offsets[sentences];
+  const ranges: SentenceRange[] = [];
+  let first = 0;
+  for (let thread = 0; thread < parts; thread++) {
+    let end = first;
+    const goal = (total * (thread + 1)) / parts;
+    // Each cut goes to the sentence boundary nearest to the thread's share of tokens.
+    while (end < sentences && (thread === parts - 1 || offsets[end + 1] - goal < goal - offsets[end])) end++;
+    ranges.push({ thread, first, end });
+    first = end;
+  }
+  return ranges;
+}
+
+/** Concatenates the sentences into one token array on a shared buffer, with their start offsets. */
+function flattenSentences(sentences: readonly Int32Array[]): { tokens: Int32Array; offsets: Int32Array } {
+  let total = 0;
+  for (const sentence of sentences) total += sentence.length;
+  const tokens = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, total)), 0, total);
+  const offsets = new Int32Array(new SharedArrayBuffer(4 * (sentences.length + 1)));
+  let at = 0;
+  sentences.forEach((sentence, i) => {
+    offsets[i] = at;
+    tokens.set(sentence, at);
+    at += sentence.length;
+  });
+  offsets[sentences.length] = at;
+  return { tokens, offsets };
 }
 
 /** A group for {@linkcode trainGroupSkipGram}: each of its words predicts each of its contexts. */
@@ -208,7 +427,7 @@ export interface SkipGramGroup {
  * @param groups words in [0, wordCount) and contexts in [0, contextCount).
  * @param wordCount rows of the input (word) matrix.
  * @param contextCount rows of the output (context) matrix.
- * @param options hyperparameters; `window` is ignored. See {@linkcode SkipGramOptions}.
+ * @param options hyperparameters; `window` and `threads` are ignored. See {@linkcode SkipGramOptions}.
  * @param onProgress called after each epoch; `tokensRead` counts contexts.
  * @throws {RangeError} when an option is invalid, an id is out of range or no group has both a word and a
  *   context.
@@ -242,7 +461,11 @@ export function trainGroupSkipGram(
   }
 
   const random = createRandom(config.seed);
-  const updater = new PairUpdater(wordCount, counts, config, random);
+  const layout = sgnsLayout(wordCount, contextCount, config.dimension, config.negatives, 1);
+  const memory = allocateSgnsMemory(layout);
+  initializeInputRows(memory, layout, random);
+  writeNegativeTable(memory, layout, Float64Array.from(counts, (count) => count ** config.negativeExponent));
+  const updater = new PairUpdater(memory, layout, 0, Math.floor(random() * 2 ** 32), config.maxDot);
   const keepProbability = subsamplingKeepProbabilities(counts, totalContexts, config.sample);
   const totalWork = config.epochs * totalContexts;
   let tokensRead = 0;
@@ -273,8 +496,8 @@ export function trainGroupSkipGram(
 
   return {
     dimension: config.dimension,
-    input: updater.input,
-    output: updater.output,
+    input: readRows(memory, layout, "input"),
+    output: readRows(memory, layout, "output"),
     counts,
     tokensRead,
     tokensTrained,
@@ -321,138 +544,4 @@ function subsamplingKeepProbabilities(
     keep[word] = Math.min(1, (Math.sqrt(counts[word] / threshold) + 1) * threshold / counts[word]);
   }
   return keep;
-}
-
-/**
- * Owns the two matrices and applies the SGNS update of one (input, output) pair. Scratch vectors are
- * allocated once, so the training loops allocate nothing.
- */
-class PairUpdater {
-  readonly input: Float32Array;
-  readonly output: Float32Array;
-  readonly dimension: number;
-  readonly negatives: number;
-  readonly sampler: AliasSampler;
-  readonly random: RandomSource;
-  readonly inputCopy: Float64Array;
-  readonly gradient: Float64Array;
-
-  constructor(inputRows: number, outputCounts: Float64Array, config: SkipGramOptions, random: RandomSource) {
-    const { dimension } = config;
-    this.dimension = dimension;
-    this.negatives = config.negatives;
-    this.random = random;
-    this.sampler = new AliasSampler(Float64Array.from(outputCounts, (c) => c ** config.negativeExponent));
-
-    // word2vec starts input vectors uniform in [-0.5, 0.5) / dimension and output vectors at zero.
-    this.input = new Float32Array(inputRows * dimension);
-    for (let i = 0; i < this.input.length; i++) this.input[i] = (random() - 0.5) / dimension;
-    this.output = new Float32Array(outputCounts.length * dimension);
-    this.inputCopy = new Float64Array(dimension);
-    this.gradient = new Float64Array(dimension);
-  }
-
-  /**
-   * Moves the input vector of `inputRow` towards the output vector of `positive` and away from the
-   * output vectors of sampled negatives. The output vectors move too.
-   *
-   * The input row is copied first and the dot product runs on four running sums, because V8 does not
-   * vectorize the loop and a single running sum waits on each addition.
-   */
-  update(inputRow: number, positive: number, learningRate: number): void {
-    const { input, output, dimension, inputCopy, gradient } = this;
-    const inputOffset = inputRow * dimension;
-    for (let d = 0; d < dimension; d++) {
-      inputCopy[d] = input[inputOffset + d];
-      gradient[d] = 0;
-    }
-
-    for (let sample = 0; sample <= this.negatives; sample++) {
-      let target = positive;
-      let label = 1;
-      if (sample > 0) {
-        target = this.sampler.sample(this.random);
-        if (target === positive) continue;
-        label = 0;
-      }
-
-      const targetOffset = target * dimension;
-      let dot0 = 0;
-      let dot1 = 0;
-      let dot2 = 0;
-      let dot3 = 0;
-      let d = 0;
-      for (; d + 3 < dimension; d += 4) {
-        dot0 += inputCopy[d] * output[targetOffset + d];
-        dot1 += inputCopy[d + 1] * output[targetOffset + d + 1];
-        dot2 += inputCopy[d + 2] * output[targetOffset + d + 2];
-        dot3 += inputCopy[d + 3] * output[targetOffset + d + 3];
-      }
-      for (; d < dimension; d++) dot0 += inputCopy[d] * output[targetOffset + d];
-      const step = (label - 1 / (1 + Math.exp(-(dot0 + dot1 + dot2 + dot3)))) * learningRate;
-
-      for (let d = 0; d < dimension; d++) {
-        const value = output[targetOffset + d];
-        gradient[d] += step * value;
-        output[targetOffset + d] = value + step * inputCopy[d];
-      }
-    }
-    for (let d = 0; d < dimension; d++) input[inputOffset + d] += gradient[d];
-  }
-}
-
-/**
- * Draws indices in proportion to non-negative weights in constant time (Vose's alias method), so the
- * negative sampler needs no word2vec-style table of 10^8 entries.
- */
-export class AliasSampler {
-  // Column c keeps its own-index probability at 2c and its alias at 2c + 1, so a draw touches one cache line.
-  readonly #table: Float64Array;
-  readonly #size: number;
-
-  /** @throws {RangeError} when no weight is positive. */
-  constructor(weights: ArrayLike<number>) {
-    const size = weights.length;
-    let total = 0;
-    for (let i = 0; i < size; i++) total += weights[i];
-    if (!(total > 0)) {
-      throw new RangeError(
-        "Cannot build a sampler: no weight is positive. Pass at least one positive weight.",
-      );
-    }
-
-    const probability = new Float64Array(size);
-    const alias = new Int32Array(size);
-    const small: number[] = [];
-    const large: number[] = [];
-    for (let i = 0; i < size; i++) {
-      probability[i] = (weights[i] * size) / total;
-      alias[i] = i;
-      (probability[i] < 1 ? small : large).push(i);
-    }
-    while (small.length > 0 && large.length > 0) {
-      const less = small.pop()!;
-      const more = large[large.length - 1];
-      alias[less] = more;
-      probability[more] -= 1 - probability[less];
-      if (probability[more] < 1) small.push(large.pop()!);
-    }
-
-    // Rounding leaves some entries a hair below or above 1; they keep their own index.
-    for (const i of large) probability[i] = 1;
-    for (const i of small) probability[i] = 1;
-
-    this.#table = new Float64Array(2 * size);
-    for (let i = 0; i < size; i++) {
-      this.#table[2 * i] = probability[i];
-      this.#table[2 * i + 1] = alias[i];
-    }
-    this.#size = size;
-  }
-
-  /** Draws one index. */
-  sample(random: RandomSource): number {
-    const column = Math.floor(random() * this.#size);
-    return random() < this.#table[2 * column] ? column : this.#table[2 * column + 1];
-  }
 }

@@ -18,6 +18,18 @@ export function createRandom(seed: number): RandomSource {
   };
 }
 
+/**
+ * Mixes a run's seed and an index (a playlist's position, a thread's number) into a seed of its own, with
+ * an integer hash, so each index gets an independent stream.
+ */
+export function mixSeed(seed: number, index: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
 /** Shuffles `values` in place with the Fisher-Yates algorithm and returns it. */
 export function shuffleInPlace<T>(values: T[], random: RandomSource): T[] {
   for (let i = values.length - 1; i > 0; i--) {
