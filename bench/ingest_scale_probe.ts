@@ -61,6 +61,11 @@ class MadeUpTrack implements TrackView {
   pos = undefined;
   durationMs: number | undefined = 200_000;
   present = 0b1111110;
+  // Made-up text is handed over as strings, which the dictionary encodes, as it does non-ASCII text.
+  textBytes = undefined;
+  textStarts = new Int32Array(0);
+  textEnds = new Int32Array(0);
+  textForms = new Uint8Array(0);
   #index = 0;
 
   setIndex(index: number): void {

@@ -15,7 +15,8 @@ Reads MPD slice files (mpd.slice.<start>-<end>.json in a folder, or one slice fi
 them, and writes playlists.parquet, playlist_tracks.parquet, tracks.parquet and ingest_report.json to the
 output folder. Each finished slice is kept in DIR/parts/, so a run that stops on an invalid file or on
 Ctrl-C resumes after the last finished slice when started again; the tables are only written when every
-slice is done. Playlists with an empty tracks array are skipped and listed in the report.
+slice is done. Playlists with an empty tracks array are skipped and listed in the report. Other files in
+the folder, such as the MPD's stats.json, are not read; the summary and the report list them.
 
 Options:
   --input PATH     folder of slice files, or one slice file (required)

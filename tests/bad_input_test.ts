@@ -84,6 +84,59 @@ Deno.test("ingestMpd rejects an empty folder", async () => {
   });
 });
 
+Deno.test("ingestMpd lists files that are not slices", async () => {
+  await withTempDir(async (dir) => {
+    const input = join(dir, "mpd");
+    await Deno.mkdir(join(input, "extra"), { recursive: true });
+    await Deno.copyFile(
+      join(FIXTURES, "repeats_and_empty", "mpd.slice.0-3.json"),
+      join(input, "mpd.slice.0-3.json"),
+    );
+    const strays = ["README.md", "mpd.slice.0-3.json.bak", "notes.txt", "stats.json", "z.json"];
+    for (const name of strays) await Deno.writeTextFile(join(input, name), "{}");
+
+    const report = await ingestMpd(input, join(dir, "out"));
+    deepStrictEqual(report.files, ["mpd.slice.0-3.json"]);
+    deepStrictEqual(report.ignored_files, [
+      "README.md",
+      "extra/",
+      "mpd.slice.0-3.json.bak",
+      "notes.txt",
+      "stats.json",
+      "z.json",
+    ]);
+    const saved = JSON.parse(await Deno.readTextFile(join(dir, "out", INGEST_FILES.report)));
+    deepStrictEqual(saved.ignored_files, report.ignored_files);
+
+    const line = describeIngestReport(report).find((text) => text.startsWith("ignored "));
+    strictEqual(
+      line,
+      "ignored 6 entries of the input folder that are not slice files (mpd.slice.<start>-<end>.json): " +
+        "README.md, extra/, mpd.slice.0-3.json.bak, notes.txt, stats.json and 1 more " +
+        "(all names under ignored_files in the report)",
+    );
+  });
+});
+
+Deno.test("ingestMpd lists no ignored file for one file", async () => {
+  await withTempDir(async (dir) => {
+    const report = await ingestMpd(join(FIXTURES, "repeats_and_empty", "mpd.slice.0-3.json"), dir);
+    deepStrictEqual(report.ignored_files, []);
+    ok(!describeIngestReport(report).some((line) => line.startsWith("ignored ")));
+  });
+});
+
+Deno.test("ingestMpd names the files of a folder without slices", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "stats.json"), "{}");
+    await rejects(ingestMpd(dir, join(dir, "out")), (error: Error) => {
+      ok(error instanceof Deno.errors.NotFound, error.name);
+      ok(error.message.includes(`No MPD slice files in ${dir} (it contains only stats.json)`), error.message);
+      return true;
+    });
+  });
+});
+
 Deno.test("ingestMpd rejects each invalid field", async () => {
   // The byte scanner reads these files first: each must still fail with the validator's message.
   const playlist = (fields: string, track = '{"track_uri":"spotify:track:A"}') =>

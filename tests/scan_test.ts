@@ -27,9 +27,7 @@ function snapshot(columns: SliceColumns, dictionary: TrackDictionary, header: Sl
     pos: Array.from(columns.pos.subarray(0, columns.occurrences)),
     trackId: Array.from(columns.trackId.subarray(0, columns.occurrences)),
     counts: columns.counts(),
-    uri: dictionary.uri,
-    text: dictionary.text,
-    durationMs: dictionary.durationMs,
+    tracks: Array.from({ length: dictionary.size }, (_, id) => dictionary.row(id)),
   };
 }
 
@@ -83,7 +81,11 @@ Deno.test("scanSlice reads the MPD file layout", async () => {
   ok(scanned !== null);
   deepStrictEqual(scanned.name, ['Café 🔥 "chill"', "road trip"]);
   deepStrictEqual(scanned.description, [null, "tabs\tand\nnew lines"]);
-  deepStrictEqual(scanned.text[0], ["Flügel", "Back\\slash/Song", "日本語"]);
+  deepStrictEqual(scanned.tracks.map((track) => track.text.track_name), [
+    "Flügel",
+    "Back\\slash/Song",
+    "日本語",
+  ]);
   deepStrictEqual(scanned.collaborative, [false, true]);
 });
 

@@ -1,5 +1,12 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
-import { countTracks, decileBins, SEED_BUCKETS, seedBuckets, splitCorpus } from "../lib/data/split.ts";
+import {
+  countTracks,
+  decileBins,
+  describeStrata,
+  SEED_BUCKETS,
+  seedBuckets,
+  splitCorpus,
+} from "../lib/data/split.ts";
 import { buildVocabulary, EOS_TOKEN, SPECIAL_TOKENS, tokenStream } from "../lib/data/vocabulary.ts";
 import { randomCorpus } from "./helpers/corpus.ts";
 
@@ -71,7 +78,31 @@ Deno.test("splitCorpus without modified_at", () => {
   for (const playlist of corpus.playlists) playlist.modifiedAt = null;
   const split = splitCorpus(corpus, { devSize: 10, testSize: 10 });
   deepStrictEqual(split.strataFeatures, ["num_tracks", "popularity"]);
+  deepStrictEqual(split.strataMissing, { num_tracks: 0, popularity: 0 });
+  strictEqual(describeStrata(split), "num_tracks, popularity, not modified_at, which no playlist has");
   strictEqual(split.test.length, 10);
+});
+
+Deno.test("splitCorpus counts playlists without modified_at", () => {
+  const corpus = randomCorpus(1000, 200);
+  for (const index of [3, 10, 500]) corpus.playlists[index].modifiedAt = null;
+  const split = splitCorpus(corpus, { devSize: 10, testSize: 10 });
+  deepStrictEqual(split.strataFeatures, ["num_tracks", "modified_at", "popularity"]);
+  deepStrictEqual(split.strataMissing, { num_tracks: 0, modified_at: 3, popularity: 0 });
+  strictEqual(
+    describeStrata(split),
+    "num_tracks, modified_at (3 playlists without it share a bin of their own), popularity",
+  );
+  // A stratum is lengthBin * 121 + modifiedBin * 11 + popularityBin, and missing values get bin 10.
+  for (const index of [3, 10, 500]) strictEqual(Math.floor(split.stratum[index] / 11) % 11, 10);
+});
+
+Deno.test("describeStrata names one playlist without a value", () => {
+  const text = describeStrata({
+    strataFeatures: ["num_tracks", "modified_at", "popularity"],
+    strataMissing: { num_tracks: 0, modified_at: 1, popularity: 0 },
+  });
+  strictEqual(text, "num_tracks, modified_at (1 playlist without it has a bin of its own), popularity");
 });
 
 Deno.test("splitCorpus rejects sizes above the eligible count", () => {

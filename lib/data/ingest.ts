@@ -26,14 +26,14 @@
  * unique track with its metadata) and a pid index. Only the dictionary and the index grow with the
  * input. Writing the final tables streams the parts through nodejs-polars, except `tracks.parquet`, which
  * is built from the dictionary. Measured on a shared 2-core x86-64 machine with `deno task bench
- * ingest_vs_python`: 310 to 330 MiB peak for 50 generated slices (50,000 playlists, 76,579 unique
- * tracks). At the full MPD's size the dictionary and pid index took 1.0 GiB, and writing the tables from
- * 1,000 full-size parts peaked at 2.6 GiB, which is the projected peak for the full MPD.
+ * ingest_vs_python`: 260 to 270 MiB peak for 50 generated slices (50,000 playlists, 76,579 unique
+ * tracks). At the full MPD's size the dictionary and pid index took 0.63 GiB, and writing the tables from
+ * 1,000 full-size parts peaked at 2.3 GiB, which is the projected peak for the full MPD.
  * @module
  */
 
 import { basename, join, resolve } from "node:path";
-import { listSliceFiles, parseSlice } from "../mpd/read.ts";
+import { listMpdInput, parseSlice } from "../mpd/read.ts";
 import { feedSlice, scanSlice, type SliceHeader } from "../mpd/scan.ts";
 import type { MpdSliceInfo } from "../mpd/schema.ts";
 import {
@@ -70,6 +70,11 @@ export interface IngestReport extends SliceCounts {
   source: string;
   /** Slice file names, in ingestion order. */
   files: string[];
+  /**
+   * Names of the entries of the input folder that are not `mpd.slice.<start>-<end>.json` files, such as the
+   * MPD's `stats.json`, sorted; folders end in `/`. They were not read. Empty when the input is one file.
+   */
+  ignored_files: string[];
   unique_tracks: number;
   /** True when every input file has `info.synthetic: true`, as files of this project's generator do. */
   synthetic: boolean;
@@ -114,7 +119,8 @@ const utf8 = new TextDecoder();
  *
  * Do not run two ingestions into the same `outDir` at once.
  *
- * @param input A folder of `mpd.slice.<start>-<end>.json` files, or one slice file.
+ * @param input A folder of `mpd.slice.<start>-<end>.json` files, or one slice file. Other entries of the
+ *   folder are not read, and the report lists them in `ignored_files`.
  * @param outDir Output folder, created if needed. Outputs of an earlier ingestion there are replaced.
  * @param options Progress callback and abort signal.
  * @returns The report, as written to `ingest_report.json`.
@@ -130,7 +136,7 @@ export async function ingestMpd(
   outDir: string,
   options: IngestOptions = {},
 ): Promise<IngestReport> {
-  const files = await listSliceFiles(input);
+  const { slices: files, ignored } = await listMpdInput(input);
   const source = resolve(input);
   options.signal?.throwIfAborted();
   const stamps = await Promise.all(files.map(stampFile));
@@ -168,8 +174,14 @@ export async function ingestMpd(
       const bytes = await (reading as Promise<Uint8Array>);
       reading = index + 1 < files.length ? buffers.read(files[index + 1]) : undefined;
 
-      const slice = readSlice(file, bytes, dictionary);
-      const manifest = finishSlice(file, slice, stamps[index], index, state);
+      let slice: SliceRead;
+      let manifest: PartManifest;
+      try {
+        slice = readSlice(file, bytes, dictionary);
+        manifest = finishSlice(file, slice, stamps[index], index, state);
+      } catch (error) {
+        throw withResumeNote(error, index, partsDir);
+      }
       writePart(partsDir, manifest, slice.rows, dictionary);
       manifests.push(manifest);
       addCounts(totals, manifest.counts);
@@ -184,6 +196,7 @@ export async function ingestMpd(
   const ingestReport: IngestReport = {
     source,
     files: files.map((file) => basename(file)),
+    ignored_files: ignored,
     ...totals,
     unique_tracks: dictionary.size,
     synthetic: manifests.every((manifest) => manifest.synthetic),
@@ -224,8 +237,11 @@ class ReadBuffers {
   }
 
   async #readInto(path: string, slot: number): Promise<Uint8Array> {
-    using file = await Deno.open(path);
-    const size = (await file.stat()).size;
+    // Opening and the size are synchronous, so the first read is under way when this returns its promise.
+    // With asynchronous ones, each step would wait for the event loop, which the scan of the current slice
+    // keeps busy, and the read would only start once that scan ends.
+    using file = Deno.openSync(path);
+    const size = file.statSync().size;
     if (this.#buffers[slot].length < size + 1) this.#buffers[slot] = new Uint8Array(size + (size >> 3) + 1);
 
     // A file that grew since its size was taken fills the buffer, which then grows too.
@@ -282,8 +298,7 @@ function finishSlice(
     if (earlier !== undefined) {
       throw new Error(
         `pid ${pid} appears in both ${state.files[earlier]} and ${file}; every playlist needs its own pid, ` +
-          "so remove the duplicate file or renumber one of the playlists. The slices before this one are " +
-          `kept in ${state.partsDir}, so a rerun resumes here`,
+          "so remove the duplicate file or renumber one of the playlists",
       );
     }
   }
@@ -307,6 +322,17 @@ function finishSlice(
     synthetic: slice.info?.synthetic === true,
     counts: slice.counts,
   };
+}
+
+/**
+ * Adds to the message of an error in a slice file where the finished slices before it are kept, since
+ * the user fixes or removes the file and reruns. The error keeps its class.
+ */
+function withResumeNote(error: unknown, finished: number, partsDir: string): unknown {
+  if (!(error instanceof Error) || finished === 0) return error;
+  const slices = finished === 1 ? "slice before it is" : `${finished} slices before it are`;
+  error.message += `. The finished ${slices} kept in ${partsDir}, so a rerun resumes here`;
+  return error;
 }
 
 async function stampFile(file: string): Promise<SliceFileStamp> {

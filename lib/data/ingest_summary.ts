@@ -8,16 +8,29 @@ import type { IngestReport } from "./ingest.ts";
 /** The number of skipped pids that a summary lists before it gives the count of the rest. */
 export const LISTED_PIDS = 10;
 
+/** The number of ignored file names that a summary lists before it gives the count of the rest. */
+export const LISTED_IGNORED_FILES = 5;
+
 /**
- * Describes an ingest report in a few lines: what was ingested, what was skipped and why, what was kept
- * with a warning, and which optional fields were missing. The lines count every skipped playlist, and the
- * report itself lists all of their pids.
+ * Describes an ingest report in a few lines: what was ingested, which files of the input folder were not
+ * read, what was skipped and why, what was kept with a warning, and which optional fields were missing. The
+ * lines count every ignored file and skipped playlist, and the report itself lists all of their names and
+ * pids.
  */
 export function describeIngestReport(report: IngestReport): string[] {
   const lines = [
     `${plural(report.files.length, "file")}: ${report.playlists} playlists, ${report.track_occurrences} ` +
     `track occurrences, ${report.unique_tracks} unique tracks${report.synthetic ? " (synthetic data)" : ""}`,
   ];
+
+  const ignored = report.ignored_files;
+  if (ignored.length > 0) {
+    lines.push(
+      `ignored ${plural(ignored.length, "entry", "entries")} of the input folder that ` +
+        `${ignored.length === 1 ? "is not a slice file" : "are not slice files"} ` +
+        `(mpd.slice.<start>-<end>.json): ${listNames(ignored)} (all names under ignored_files in the report)`,
+    );
+  }
 
   const empty = report.skipped.empty_playlists;
   if (empty.length > 0) {
@@ -57,8 +70,15 @@ export function describeIngestReport(report: IngestReport): string[] {
   return lines;
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : pluralNoun}`;
+}
+
+function listNames(names: string[]): string {
+  const listed = names.slice(0, LISTED_IGNORED_FILES).join(", ");
+  return names.length > LISTED_IGNORED_FILES
+    ? `${listed} and ${names.length - LISTED_IGNORED_FILES} more`
+    : listed;
 }
 
 function listPids(pids: number[]): string {

@@ -43,6 +43,11 @@ export interface Split {
   test: number[];
   /** Names of the features that were stratified on; `modified_at` is left out when no playlist has it. */
   strataFeatures: string[];
+  /**
+   * Per feature of `strataFeatures`, the number of playlists without a value for it. They share a bin of
+   * their own, beside the ten deciles of the playlists that have one.
+   */
+  strataMissing: Record<string, number>;
   /** Stratum of each playlist, by playlist index. */
   stratum: Int32Array;
   /** Number of held-out playlists whose tracks all occur in the rest. */
@@ -92,8 +97,18 @@ export function decileBins(values: ArrayLike<number>): Int32Array {
   return bins;
 }
 
-/** Computes each playlist's stratum from the decile bins of length, `modified_at` and popularity. */
-export function stratify(corpus: Corpus): { stratum: Int32Array; features: string[] } {
+/** The features that {@linkcode stratify} bins, in the order of `Split.strataFeatures`. */
+export const STRATA_FEATURES = ["num_tracks", "modified_at", "popularity"] as const;
+
+/**
+ * Computes each playlist's stratum from the decile bins of length, `modified_at` and popularity.
+ *
+ * @returns The stratum of each playlist, the features used, and per feature used the number of playlists
+ *   without a value, which share bin 10.
+ */
+export function stratify(
+  corpus: Corpus,
+): { stratum: Int32Array; features: string[]; missing: Record<string, number> } {
   const playlists = corpus.playlists;
   const counts = countTracks(corpus);
 
@@ -112,7 +127,38 @@ export function stratify(corpus: Corpus): { stratum: Int32Array; features: strin
   for (let i = 0; i < playlists.length; i++) {
     stratum[i] = lengthBins[i] * 121 + modifiedBins[i] * 11 + popularityBins[i];
   }
-  return { stratum, features };
+
+  // Length and popularity always have a value, so only modified_at counts missing ones. The record still
+  // names every feature used, so readers need not know which ones can be missing.
+  const binsOf: Record<string, Int32Array> = {
+    num_tracks: lengthBins,
+    modified_at: modifiedBins,
+    popularity: popularityBins,
+  };
+  const missing: Record<string, number> = {};
+  for (const feature of features) missing[feature] = binsOf[feature].filter((bin) => bin === 10).length;
+  return { stratum, features, missing };
+}
+
+/**
+ * Describes the strata of a split for a log line: the features stratified on, each with the number of
+ * playlists that lack it and share a bin of their own, and any feature left out because no playlist has
+ * it. Examples: `num_tracks, modified_at (12 playlists without it share a bin of their own), popularity`,
+ * and `num_tracks, popularity, not modified_at, which no playlist has`.
+ */
+export function describeStrata(split: Pick<Split, "strataFeatures" | "strataMissing">): string {
+  const parts = split.strataFeatures.map((feature) => {
+    const missing = split.strataMissing[feature] ?? 0;
+    if (missing === 0) return feature;
+    const bin = missing === 1
+      ? "1 playlist without it has a bin of its own"
+      : `${missing} playlists without it share a bin of their own`;
+    return `${feature} (${bin})`;
+  });
+  for (const feature of STRATA_FEATURES) {
+    if (!split.strataFeatures.includes(feature)) parts.push(`not ${feature}, which no playlist has`);
+  }
+  return parts.join(", ");
 }
 
 /**
@@ -128,7 +174,7 @@ export function splitCorpus(corpus: Corpus, options: Partial<SplitOptions> = {})
   const random = createRandom(config.seed);
 
   // Hold out the same share of every stratum, rounding stochastically so small strata are not skipped.
-  const { stratum, features } = stratify(corpus);
+  const { stratum, features, missing } = stratify(corpus);
   const byStratum = new Map<number, number[]>();
   for (let i = 0; i < total; i++) {
     const members = byStratum.get(stratum[i]);
@@ -166,7 +212,15 @@ export function splitCorpus(corpus: Corpus, options: Partial<SplitOptions> = {})
   const train: number[] = [];
   for (let i = 0; i < total; i++) if (!evaluation.has(i)) train.push(i);
 
-  return { train, dev, test, strataFeatures: features, stratum, eligible: eligible.length };
+  return {
+    train,
+    dev,
+    test,
+    strataFeatures: features,
+    strataMissing: missing,
+    stratum,
+    eligible: eligible.length,
+  };
 }
 
 /** The seed counts of the six thesis buckets, from the shortest playlists to the longest. */

@@ -28,6 +28,19 @@ const PLAYLIST_COUNT_FIELDS = [
 const TRACK_STRING_FIELDS = ["track_name", "artist_uri", "artist_name", "album_uri", "album_name"] as const;
 
 const NEXT_STEP = "pass a folder of mpd.slice.<start>-<end>.json files or one such file";
+/** The next step for a file that is in the input but is not a slice. */
+const NOT_A_SLICE_STEP = "remove it from the input folder, or replace it with the slice file it should be";
+
+/** The entries of an MPD input: its slice files, and the entries of the folder that are not slice files. */
+export interface MpdInputFiles {
+  /** Paths of the slice files, sorted by the start pid in their names. */
+  slices: string[];
+  /**
+   * Names of the other entries of the input folder, such as the MPD's `stats.json` or a README, sorted, with
+   * a trailing `/` on folders. Ingestion does not read them. Empty when the input is one file.
+   */
+  ignored: string[];
+}
 
 /**
  * Lists the slice files of an MPD input, sorted by the start pid in their names.
@@ -40,6 +53,19 @@ const NEXT_STEP = "pass a folder of mpd.slice.<start>-<end>.json files or one su
  *   start and end pid in its name.
  */
 export async function listSliceFiles(input: string): Promise<string[]> {
+  return (await listMpdInput(input)).slices;
+}
+
+/**
+ * Lists the slice files of an MPD input and the other entries of its folder, which ingestion ignores.
+ *
+ * @param input A folder that contains `mpd.slice.<start>-<end>.json` files, or the path of one slice file,
+ *   which may have any name.
+ * @throws {Deno.errors.NotFound} When `input` does not exist, or is a folder without slice files.
+ * @throws {TypeError} When a file in the folder starts with `mpd.slice.` and ends with `.json` but has no
+ *   start and end pid in its name.
+ */
+export async function listMpdInput(input: string): Promise<MpdInputFiles> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(input);
@@ -49,11 +75,15 @@ export async function listSliceFiles(input: string): Promise<string[]> {
     }
     throw error;
   }
-  if (!info.isDirectory) return [input];
+  if (!info.isDirectory) return { slices: [input], ignored: [] };
 
   const slices: { path: string; start: number }[] = [];
+  const ignored: string[] = [];
   for await (const entry of Deno.readDir(input)) {
-    if (!entry.isFile || !entry.name.startsWith("mpd.slice.") || !entry.name.endsWith(".json")) continue;
+    if (!entry.isFile || !entry.name.startsWith("mpd.slice.") || !entry.name.endsWith(".json")) {
+      ignored.push(entry.isDirectory ? `${entry.name}/` : entry.name);
+      continue;
+    }
     const match = SLICE_FILE_PATTERN.exec(entry.name);
     if (match === null) {
       throw new TypeError(
@@ -63,14 +93,22 @@ export async function listSliceFiles(input: string): Promise<string[]> {
     }
     slices.push({ path: join(input, entry.name), start: Number(match[1]) });
   }
+  ignored.sort();
   if (slices.length === 0) {
+    const found = ignored.length === 0 ? "it is empty" : `it contains only ${describeNames(ignored)}`;
     throw new Deno.errors.NotFound(
-      `No MPD slice files in ${input}: expected files named mpd.slice.<start>-<end>.json; ` +
+      `No MPD slice files in ${input} (${found}): expected files named mpd.slice.<start>-<end>.json; ` +
         'point to the MPD "data" folder, or run "deno task generate --out DIR" to make synthetic slices',
     );
   }
   slices.sort((a, b) => a.start - b.start || (a.path < b.path ? -1 : 1));
-  return slices.map((slice) => slice.path);
+  return { slices: slices.map((slice) => slice.path), ignored };
+}
+
+/** Names at most five entries of a folder listing, then the count of the rest. */
+function describeNames(names: string[]): string {
+  const listed = names.slice(0, 5).join(", ");
+  return names.length > 5 ? `${listed} and ${names.length - 5} more` : listed;
 }
 
 /**
@@ -164,14 +202,15 @@ export function validateSlice(value: unknown, file: string): MpdSlice {
   if (!isObject(value) || !Array.isArray(value.playlists)) {
     const got = isObject(value) ? `an object with keys ${describeKeys(value)}` : describeType(value);
     throw new TypeError(
-      `${file} is not an MPD slice: expected a JSON object with a "playlists" array, got ${got}; ${NEXT_STEP}`,
+      `${file} is not an MPD slice: expected a JSON object with a "playlists" array, got ${got}; ` +
+        NOT_A_SLICE_STEP,
     );
   }
   const playlists: unknown[] = value.playlists;
   if (isObject(playlists[0]) && "num_holdouts" in playlists[0]) {
     throw new TypeError(
       `${file} is not an MPD slice: its playlists have "num_holdouts", as in the RecSys Challenge set, ` +
-        `which contains no complete playlists; ${NEXT_STEP}`,
+        `which contains no complete playlists; ${NOT_A_SLICE_STEP}`,
     );
   }
   validateInfo(value, file);

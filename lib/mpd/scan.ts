@@ -60,6 +60,19 @@ export interface TrackView {
   readonly present: number;
   /** Decodes a string field; undefined when it is missing or null. */
   text(field: TrackTextField): string | undefined;
+  /**
+   * The buffer that contains the text fields' contents, the quotes excluded, or undefined when the view has
+   * only decoded strings. A reader can copy the content of a plain ASCII field without decoding it.
+   */
+  readonly textBytes: Uint8Array | undefined;
+  /**
+   * Start, end (exclusive) and form of each present text field's content in `textBytes`, by index in
+   * `TRACK_TEXT_FIELDS`. The form is 0 for plain ASCII without escapes, as {@linkcode decodeStringSpan}
+   * takes it.
+   */
+  readonly textStarts: Int32Array;
+  readonly textEnds: Int32Array;
+  readonly textForms: Uint8Array;
 }
 
 /** Receives a slice's content in file order. */
@@ -116,6 +129,8 @@ const P_COLLABORATIVE = 10;
 const P_TRACKS = 11;
 const P_NUM_HOLDOUTS = 12;
 const UNKNOWN = -1;
+/** The previous key's code that {@linkcode Scanner.scanKey} takes for an object's first key. */
+const FIRST_KEY = -2;
 
 const encoder = new TextEncoder();
 
@@ -145,21 +160,32 @@ function keySignature(bytes: Uint8Array, start: number, end: number): number {
     (SIGNATURES - 1);
 }
 
-/** Known keys with their field codes, found by signature and one comparison. */
+/**
+ * Known keys with their field codes, found by signature and one comparison. The codes of a table run from
+ * 0 to the number of keys minus 1, in the order given, so a code is also the key's index in `keys`.
+ */
 interface KeyTable {
   /** Index into `keys` by signature, or -1. */
   bySignature: Int16Array;
   keys: Uint8Array[];
-  codes: number[];
+  /** Each key as it appears in compact JSON: quoted and followed by the colon, `"key":`. */
+  patterns: Uint8Array[];
+  /**
+   * The code of the key that followed each code the last time, or {@linkcode UNKNOWN}; the last entry is
+   * the first key of the last object. Files write every object's keys in one order, so the scanner first
+   * compares the bytes at the position with the predicted key and looks the key up only on a mismatch.
+   */
+  next: Int8Array;
 }
 
-function keyTable(entries: [string, number][]): KeyTable {
+function keyTable(keys: string[]): KeyTable {
   const table: KeyTable = {
     bySignature: new Int16Array(SIGNATURES).fill(-1),
     keys: [],
-    codes: [],
+    patterns: [],
+    next: new Int8Array(keys.length + 1).fill(UNKNOWN),
   };
-  for (const [key, code] of entries) {
+  for (const key of keys) {
     const bytes = encoder.encode(key);
     const signature = keySignature(bytes, 0, bytes.length);
     if (table.bySignature[signature] !== -1) {
@@ -167,31 +193,29 @@ function keyTable(entries: [string, number][]): KeyTable {
     }
     table.bySignature[signature] = table.keys.length;
     table.keys.push(bytes);
-    table.codes.push(code);
+    table.patterns.push(encoder.encode(`"${key}":`));
   }
   return table;
 }
 
-const TRACK_KEYS = keyTable([
-  ...OPTIONAL_TRACK_FIELDS.map((key, code): [string, number] => [key, code]),
-  ["track_uri", T_URI],
-]);
+// The keys of each table in the order of their codes.
+const TRACK_KEYS = keyTable([...OPTIONAL_TRACK_FIELDS, "track_uri"]);
 const PLAYLIST_KEYS = keyTable([
-  ["pid", P_PID],
-  ["name", P_NAME],
-  ["description", P_DESCRIPTION],
-  ["modified_at", P_MODIFIED_AT],
-  ["duration_ms", P_DURATION],
-  ["num_tracks", P_NUM_TRACKS],
-  ["num_albums", P_NUM_ALBUMS],
-  ["num_artists", P_NUM_ARTISTS],
-  ["num_followers", P_NUM_FOLLOWERS],
-  ["num_edits", P_NUM_EDITS],
-  ["collaborative", P_COLLABORATIVE],
-  ["tracks", P_TRACKS],
-  ["num_holdouts", P_NUM_HOLDOUTS],
+  "pid",
+  "name",
+  "description",
+  "modified_at",
+  "duration_ms",
+  "num_tracks",
+  "num_albums",
+  "num_artists",
+  "num_followers",
+  "num_edits",
+  "collaborative",
+  "tracks",
+  "num_holdouts",
 ]);
-const SLICE_KEYS = keyTable([["info", 0], ["playlists", 1]]);
+const SLICE_KEYS = keyTable(["info", "playlists"]);
 
 /** Thrown inside the scanner when the input needs the fallback; never leaves {@linkcode scanSlice}. */
 class Fallback {}
@@ -207,20 +231,19 @@ class ScannedTrack implements TrackView {
   pos: number | undefined = undefined;
   durationMs: number | undefined = undefined;
   present = 0;
-  bytes: Uint8Array = new Uint8Array(0);
-  /** Start, end (exclusive) and form of each text field's content, by index in `TRACK_TEXT_FIELDS`. */
+  textBytes: Uint8Array = new Uint8Array(0);
   readonly textStarts = new Int32Array(TRACK_TEXT_FIELDS.length);
   readonly textEnds = new Int32Array(TRACK_TEXT_FIELDS.length);
   readonly textForms = new Uint8Array(TRACK_TEXT_FIELDS.length);
 
   get uri(): string {
-    return decodeStringSpan(this.bytes, this.uriStart, this.uriEnd, this.uriForm);
+    return decodeStringSpan(this.textBytes, this.uriStart, this.uriEnd, this.uriForm);
   }
 
   text(field: TrackTextField): string | undefined {
     const slot = TRACK_TEXT_FIELDS.indexOf(field);
     if ((this.present & (1 << (slot + 1))) === 0) return undefined;
-    return decodeStringSpan(this.bytes, this.textStarts[slot], this.textEnds[slot], this.textForms[slot]);
+    return decodeStringSpan(this.textBytes, this.textStarts[slot], this.textEnds[slot], this.textForms[slot]);
   }
 }
 
@@ -230,7 +253,7 @@ class ScannedTrack implements TrackView {
  * @param form 0 for plain ASCII, with bit 1 set when the content has escapes and bit 2 when it has bytes
  *   beyond ASCII, as the scanner records it.
  */
-function decodeStringSpan(bytes: Uint8Array, start: number, end: number, form: number): string {
+export function decodeStringSpan(bytes: Uint8Array, start: number, end: number, form: number): string {
   if (form === 0) {
     // Pure ASCII without escapes: each byte is one UTF-16 code unit.
     if (end - start <= 1024) {
@@ -317,16 +340,41 @@ class Scanner {
     return decodeStringSpan(this.bytes, this.stringStart, this.stringEnd, this.stringForm);
   }
 
-  /** Consumes an object key and the colon after it, and returns its code in `table`. */
-  scanKey(table: KeyTable): number {
+  /**
+   * Consumes an object key and the colon after it, and returns its code in `table`, or UNKNOWN.
+   *
+   * @param previous The code of the object's previous key, UNKNOWN when that key was unknown, or
+   *   FIRST_KEY for the object's first key.
+   */
+  scanKey(table: KeyTable, previous: number): number {
     this.skipWhitespace();
+    const slot = previous === FIRST_KEY ? table.next.length - 1 : previous;
+    const predicted = slot === UNKNOWN ? UNKNOWN : table.next[slot];
+    if (predicted !== UNKNOWN && this.matchKey(table.patterns[predicted])) return predicted;
+
     this.scanString();
     // A key with escapes could spell a known key in another way; the fallback decodes it.
     if (this.stringForm !== 0) throw FALLBACK;
     const code = lookUpKey(this.bytes, this.stringStart, this.stringEnd, table);
+    if (slot !== UNKNOWN) table.next[slot] = code;
     this.expect(COLON);
     this.skipWhitespace();
     return code;
+  }
+
+  /**
+   * Consumes a key's pattern (`"key":`, see {@linkcode KeyTable.patterns}) and the whitespace after it when
+   * the bytes at the position start with it, and returns true; otherwise consumes nothing and returns
+   * false, and the caller reads the key in full, with any whitespace before the colon.
+   */
+  matchKey(pattern: Uint8Array): boolean {
+    const bytes = this.bytes;
+    const start = this.i;
+    const length = pattern.length;
+    for (let k = 0; k < length; k++) if (bytes[start + k] !== pattern[k]) return false;
+    this.i = start + length;
+    this.skipWhitespace();
+    return true;
   }
 
   /** Returns true and consumes `null` when it is at the position. */
@@ -462,7 +510,7 @@ function lookUpKey(bytes: Uint8Array, start: number, end: number, table: KeyTabl
   const key = table.keys[entry];
   if (key.length !== end - start) return UNKNOWN;
   for (let k = 0; k < key.length; k++) if (bytes[start + k] !== key[k]) return UNKNOWN;
-  return table.codes[entry];
+  return entry;
 }
 
 /**
@@ -496,10 +544,12 @@ function scanTopLevel(scanner: Scanner, sink: SliceSink, file: string): SliceHea
 
   let info: MpdSliceInfo | undefined;
   let seen = 0;
+  let previous = FIRST_KEY;
   scanner.skipWhitespace();
   if (bytes[scanner.i] === CLOSE_BRACE) throw FALLBACK; // no "playlists"
   for (;;) {
-    const code = scanner.scanKey(SLICE_KEYS);
+    const code = scanner.scanKey(SLICE_KEYS, previous);
+    previous = code;
     if (code !== UNKNOWN) {
       if (seen & (1 << code)) throw FALLBACK;
       seen |= 1 << code;
@@ -543,7 +593,7 @@ function scanPlaylists(scanner: Scanner, sink: SliceSink): void {
   }
 
   const track = new ScannedTrack();
-  track.bytes = scanner.bytes;
+  track.textBytes = scanner.bytes;
   const pids = new Set<number>();
   const positions = new Set<number>();
   for (;;) {
@@ -567,9 +617,11 @@ function scanPlaylist(
 
   const playlist: PlaylistFields = { pid: -1 };
   let seen = 0;
+  let previous = FIRST_KEY;
   let trackCount = -1;
   for (;;) {
-    const code = scanner.scanKey(PLAYLIST_KEYS);
+    const code = scanner.scanKey(PLAYLIST_KEYS, previous);
+    previous = code;
     if (code !== UNKNOWN) {
       if (seen & (1 << code)) throw FALLBACK;
       seen |= 1 << code;
@@ -682,9 +734,11 @@ function scanTrack(scanner: Scanner, track: ScannedTrack): void {
   if (bytes[scanner.i] === CLOSE_BRACE) throw FALLBACK; // no track_uri
 
   let seen = 0;
+  let previous = FIRST_KEY;
   let present = 0;
   for (;;) {
-    const code = scanner.scanKey(TRACK_KEYS);
+    const code = scanner.scanKey(TRACK_KEYS, previous);
+    previous = code;
     if (code !== UNKNOWN) {
       if (seen & (1 << code)) throw FALLBACK;
       seen |= 1 << code;
@@ -735,6 +789,10 @@ class ParsedTrack implements TrackView {
   readonly uriBytes = undefined;
   readonly uriStart = 0;
   readonly uriEnd = 0;
+  readonly textBytes = undefined;
+  readonly textStarts = new Int32Array(0);
+  readonly textEnds = new Int32Array(0);
+  readonly textForms = new Uint8Array(0);
 
   get uri(): string {
     return this.track.track_uri;

@@ -50,5 +50,10 @@ export interface SplitArtifact {
   short_of_bucket: number;
   vocabulary_size: number;
   strata_features: string[];
+  /**
+   * Per feature of `strata_features`, the number of playlists without a value, which share a bin of their
+   * own. Absent from a `split.json` written before this field existed.
+   */
+  strata_missing?: Record<string, number>;
   eligible: number;
 }
