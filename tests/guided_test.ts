@@ -9,20 +9,9 @@ import { DEFAULT_GUIDED_OPTIONS } from "../lib/predict/guided_options.ts";
 import { InputSchedule } from "../lib/predict/input_schedule.ts";
 import { Track2SeqRecommender } from "../lib/predict/track2seq_recommender.ts";
 import type { PlaylistQuery, Recommendation, Recommender } from "../lib/recommender.ts";
-import { createRandom } from "../lib/util/random.ts";
+import { patternStream, VOCAB_SIZE } from "./helpers/patterns.ts";
 
 await selectBackend("wasm");
-
-/** Three playlists over tokens 2..19; inside a playlist each token determines the next. */
-const PLAYLISTS = [[2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12], [13, 14, 15, 16, 17, 18, 19]];
-const VOCAB_SIZE = 20;
-
-function patternStream(count: number, seed: number): Int32Array {
-  const random = createRandom(seed);
-  const tokens: number[] = [];
-  for (let i = 0; i < count; i++) tokens.push(...PLAYLISTS[Math.floor(random() * PLAYLISTS.length)], 0);
-  return Int32Array.from(tokens);
-}
 
 const { model } = await trainTrack2Seq(patternStream(300, 1), VOCAB_SIZE, {
   embeddingSize: 16,

@@ -4,23 +4,10 @@ import { selectBackend } from "../lib/model/backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/model/checkpoint.ts";
 import { createModel, type Track2SeqModel } from "../lib/model/network.ts";
 import { evaluateLoss, type TrainOptions, trainTrack2Seq } from "../lib/model/train.ts";
-import { createRandom } from "../lib/util/random.ts";
+import { patternStream, VOCAB_SIZE } from "./helpers/patterns.ts";
+import { assertTrainingLeavesNoTensors } from "./helpers/training.ts";
 
 await selectBackend("wasm");
-
-/** Three playlists over tokens 2..19; inside a playlist each token determines the next. */
-const PLAYLISTS = [[2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12], [13, 14, 15, 16, 17, 18, 19]];
-const VOCAB_SIZE = 20;
-
-/** `count` playlists drawn at random from PLAYLISTS, each followed by the end-of-playlist token 0. */
-function patternStream(count: number, seed: number): Int32Array {
-  const random = createRandom(seed);
-  const tokens: number[] = [];
-  for (let i = 0; i < count; i++) {
-    tokens.push(...PLAYLISTS[Math.floor(random() * PLAYLISTS.length)], 0);
-  }
-  return Int32Array.from(tokens);
-}
 
 const TRAIN = patternStream(300, 1);
 const DEV = patternStream(40, 2);
@@ -196,20 +183,12 @@ Deno.test("same seed gives same losses", async () => {
 });
 
 Deno.test("training leaves no tensors behind", async () => {
-  const before = tf.memory().numTensors;
-  const result = await trainTrack2Seq(TRAIN, VOCAB_SIZE, {
+  await assertTrainingLeavesNoTensors(TRAIN, VOCAB_SIZE, {
     ...SMALL,
     maxSteps: 5,
     devTokens: DEV,
     evaluateEvery: 2,
   });
-  const weights = result.model.namedWeights().length;
-
-  // Each weight has a variable and two Adam moments; Adam adds two decay accumulators.
-  strictEqual(tf.memory().numTensors - before, 3 * weights + 2);
-  result.model.dispose();
-  result.optimizer.dispose();
-  strictEqual(tf.memory().numTensors, before);
 });
 
 Deno.test("overlapping windows take more steps", async () => {
@@ -276,9 +255,9 @@ Deno.test("clipNorm rescales large gradients", async () => {
   }
 });
 
-Deno.test("evaluateLoss reports perplexity", () => {
+Deno.test("evaluateLoss reports perplexity", async () => {
   const model = createModel({ vocabSize: VOCAB_SIZE, embeddingSize: 8, hiddenUnits: 8, layers: 1 }, 5);
-  const report = evaluateLoss(model, DEV, { batchSize: 4, window: 7 });
+  const report = await evaluateLoss(model, DEV, { batchSize: 4, window: 7 });
 
   // 4 streams of floor((tokens - 1) / 4) positions each.
   strictEqual(report.tokens, 4 * Math.floor((DEV.length - 1) / 4));

@@ -2,43 +2,23 @@ import * as tf from "@tensorflow/tfjs";
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { selectBackend } from "../lib/model/backend.ts";
 import { RestorableRandom } from "../lib/model/negative_sampler.ts";
-import { type TrainOptions, trainTrack2Seq } from "../lib/model/train.ts";
+import { trainTrack2Seq } from "../lib/model/train.ts";
 import { listCheckpointSteps, loadLatestCheckpoint } from "../lib/model/training_checkpoints.ts";
 import type { LossPoint } from "../lib/model/training_state.ts";
 import { createRandom } from "../lib/util/random.ts";
+import { patternStream, SMALL_SAMPLED, VOCAB_SIZE } from "./helpers/patterns.ts";
 
 await selectBackend("wasm");
 
 const SCRIPT = new URL("./fixtures/resume_training.ts", import.meta.url).pathname;
-const PLAYLISTS = [[2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12], [13, 14, 15, 16, 17, 18, 19]];
-const VOCAB_SIZE = 20;
-
-function patternStream(count: number, seed: number): Int32Array {
-  const random = createRandom(seed);
-  const tokens: number[] = [];
-  for (let i = 0; i < count; i++) tokens.push(...PLAYLISTS[Math.floor(random() * PLAYLISTS.length)], 0);
-  return Int32Array.from(tokens);
-}
 
 /** 8 streams of 37 positions: 8 windows of 10 tokens every 4 tokens per epoch. */
 const TOKENS = patternStream(60, 1).slice(0, 297);
-const SMALL: Partial<TrainOptions> = {
-  embeddingSize: 8,
-  hiddenUnits: 16,
-  window: 10,
-  stride: 4,
-  batchSize: 8,
-  learningRate: 0.01,
-  epochs: 5,
-  softmax: "sampled",
-  sampledNegatives: 5,
-  seed: 5,
-};
 
 /** Runs the fixture script to its end and returns its final learning curve. */
-async function runToEnd(dir: string): Promise<LossPoint[]> {
+async function runToEnd(dir: string, tables = "heap"): Promise<LossPoint[]> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, "--dir", dir, "--steps", "20", "--every", "3"],
+    args: ["run", "-A", SCRIPT, "--dir", dir, "--steps", "20", "--every", "3", "--tables", tables],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -50,9 +30,23 @@ async function runToEnd(dir: string): Promise<LossPoint[]> {
 }
 
 /** Starts the fixture script slowed down and kills it with SIGKILL once it has reported `killAfter` steps. */
-async function runAndKill(dir: string, killAfter: number): Promise<number> {
+async function runAndKill(dir: string, killAfter: number, tables = "heap"): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, "--dir", dir, "--steps", "20", "--every", "3", "--delay-ms", "40"],
+    args: [
+      "run",
+      "-A",
+      SCRIPT,
+      "--dir",
+      dir,
+      "--steps",
+      "20",
+      "--every",
+      "3",
+      "--delay-ms",
+      "40",
+      "--tables",
+      tables,
+    ],
     stdout: "piped",
     stderr: "null",
   }).spawn();
@@ -96,10 +90,31 @@ Deno.test("resume after SIGKILL matches uninterrupted run", async () => {
   }
 });
 
+Deno.test("host-table resume after SIGKILL is exact", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const uninterrupted = await runToEnd(`${dir}/uninterrupted`, "host");
+    await runAndKill(`${dir}/killed`, 10, "host");
+    const saved = await listCheckpointSteps(`${dir}/killed`);
+    const resumed = await runToEnd(`${dir}/killed`, "host");
+
+    strictEqual(uninterrupted.length, 20);
+    strictEqual(saved.length, 1);
+    ok(saved[0] >= 9 && saved[0] < 20, `latest checkpoint at step ${saved[0]}`);
+    deepStrictEqual(resumed, uninterrupted);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("resume in memory is exact", async () => {
-  const uninterrupted = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, maxSteps: 12 });
-  const first = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, maxSteps: 5 });
-  const second = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, maxSteps: 12, resumeFrom: first });
+  const uninterrupted = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL_SAMPLED, maxSteps: 12 });
+  const first = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL_SAMPLED, maxSteps: 5 });
+  const second = await trainTrack2Seq(TOKENS, VOCAB_SIZE, {
+    ...SMALL_SAMPLED,
+    maxSteps: 12,
+    resumeFrom: first,
+  });
 
   // Step 5 ends mid-epoch, so the carried state and the sampler's state matter; step 9 starts a new epoch.
   ok(first.position.carried !== null);
@@ -116,7 +131,7 @@ Deno.test("periodic checkpoints keep the latest", async () => {
   try {
     const tensorsBefore = tf.memory().numTensors;
     const result = await trainTrack2Seq(TOKENS, VOCAB_SIZE, {
-      ...SMALL,
+      ...SMALL_SAMPLED,
       maxSteps: 5,
       checkpointDir: dir,
       checkpointEvery: 2,
@@ -147,15 +162,15 @@ Deno.test("periodic checkpoints keep the latest", async () => {
 });
 
 Deno.test("resume rejects another stream", async () => {
-  const first = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, maxSteps: 2 });
+  const first = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL_SAMPLED, maxSteps: 2 });
   const other = patternStream(60, 2).slice(0, 297);
 
   await rejects(
-    trainTrack2Seq(other, VOCAB_SIZE, { ...SMALL, maxSteps: 3, resumeFrom: first }),
+    trainTrack2Seq(other, VOCAB_SIZE, { ...SMALL_SAMPLED, maxSteps: 3, resumeFrom: first }),
     /trained on a stream of 297 tokens/,
   );
   await rejects(
-    trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, stride: 5, maxSteps: 3, resumeFrom: first }),
+    trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL_SAMPLED, stride: 5, maxSteps: 3, resumeFrom: first }),
     /trained with stride 4/,
   );
   first.model.dispose();
@@ -165,12 +180,16 @@ Deno.test("resume rejects another stream", async () => {
 Deno.test("fresh run rejects later checkpoints", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const first = await trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, maxSteps: 3, checkpointDir: dir });
+    const first = await trainTrack2Seq(TOKENS, VOCAB_SIZE, {
+      ...SMALL_SAMPLED,
+      maxSteps: 3,
+      checkpointDir: dir,
+    });
     first.model.dispose();
     first.optimizer.dispose();
 
     await rejects(
-      trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL, maxSteps: 3, checkpointDir: dir }),
+      trainTrack2Seq(TOKENS, VOCAB_SIZE, { ...SMALL_SAMPLED, maxSteps: 3, checkpointDir: dir }),
       /contains the checkpoint of step 3/,
     );
   } finally {

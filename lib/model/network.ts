@@ -10,6 +10,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { createRandom, type RandomSource } from "../util/random.ts";
+import { HostTables, type TableStorage, transposeMatrix } from "./host_tables.ts";
 
 /** Sizes of a Track2Seq network. */
 export interface NetworkConfig {
@@ -55,28 +56,51 @@ export interface NamedWeight {
   variable: tf.Variable;
 }
 
-/** A Track2Seq network and its weights. Call {@linkcode Track2SeqModel.dispose} to free the weights. */
+/** The names of the weights that a model with tables in host memory keeps there. */
+const TABLE_WEIGHTS = new Set(["embedding", "output/kernel", "output/bias"]);
+
+/**
+ * A Track2Seq network and its weights. Call {@linkcode Track2SeqModel.dispose} to free the weights.
+ *
+ * The embedding and output tables live either in the wasm heap as variables (`tables` is `heap`), or in
+ * host memory as {@linkcode HostTables} (`tables` is `host`), which lets the vocabulary grow beyond the
+ * 4 GiB wasm heap. With host tables, `embedding`, `outputKernel` and `outputBias` throw; use
+ * {@linkcode Track2SeqModel.run}, {@linkcode Track2SeqModel.logits} or {@linkcode Track2SeqModel.outputSlice},
+ * which work with both.
+ */
 export class Track2SeqModel {
   readonly config: NetworkConfig;
-  /** Token embedding, [vocabSize, embeddingSize]. */
-  readonly embedding: tf.Variable;
   readonly lstm: LstmWeights[];
-  /** Output projection, [hiddenUnits, vocabSize]. */
-  readonly outputKernel: tf.Variable;
-  /** Output bias, [vocabSize]. */
-  readonly outputBias: tf.Variable;
+  /** The tables in host memory, or null when they are variables in the wasm heap. */
+  readonly host: HostTables | null;
+  // Plain private fields, not #fields, so that Object.create(model) still reads them.
+  private readonly heapTables:
+    | { embedding: tf.Variable; outputKernel: tf.Variable; outputBias: tf.Variable }
+    | null;
 
   /**
    * Wraps existing weights; use {@linkcode createModel} for fresh ones.
    * @param weights tensors by the names of {@linkcode weightShapes}. The model takes ownership of them,
-   *   except when the constructor throws.
+   *   except when the constructor throws. With `host`, the embedding and output weights are left out.
+   * @param host the embedding and output tables in host memory; the model takes them over.
    * @throws {RangeError} when a weight is missing or has the wrong shape for `config`.
    */
-  constructor(config: NetworkConfig, weights: Map<string, tf.Tensor>) {
+  constructor(config: NetworkConfig, weights: Map<string, tf.Tensor>, host?: HostTables) {
     validateConfig(config);
     this.config = { ...config };
+    if (
+      host !== undefined &&
+      (host.vocabSize !== config.vocabSize || host.embeddingSize !== config.embeddingSize ||
+        host.hiddenUnits !== config.hiddenUnits)
+    ) {
+      throw new RangeError(
+        `Building the Track2Seq model failed: the host tables are [${host.vocabSize}, ` +
+          `${host.embeddingSize}] and [${host.vocabSize}, ${host.hiddenUnits}], which do not fit ` +
+          `${JSON.stringify(config)}.`,
+      );
+    }
 
-    const shapes = weightShapes(config);
+    const shapes = weightShapes(config).filter(([name]) => host === undefined || !TABLE_WEIGHTS.has(name));
     for (const [name, shape] of shapes) {
       const tensor = weights.get(name);
       if (tensor === undefined) {
@@ -96,7 +120,7 @@ export class Track2SeqModel {
       tensor.dispose();
       return variable;
     };
-    this.embedding = take("embedding");
+    const embedding = host === undefined ? take("embedding") : undefined;
     this.lstm = [];
     for (let layer = 0; layer < config.layers; layer++) {
       this.lstm.push({
@@ -105,20 +129,60 @@ export class Track2SeqModel {
         bias: take(`lstm_${layer}/bias`),
       });
     }
-    this.outputKernel = take("output/kernel");
-    this.outputBias = take("output/bias");
+    this.host = host ?? null;
+    this.heapTables = embedding === undefined ? null : {
+      embedding,
+      outputKernel: take("output/kernel"),
+      outputBias: take("output/bias"),
+    };
   }
 
-  /** Returns all weights in a fixed order, with their checkpoint names. */
+  /** The storage of the embedding and output tables. */
+  get tables(): TableStorage {
+    return this.host === null ? "heap" : "host";
+  }
+
+  /** Token embedding, [vocabSize, embeddingSize]. @throws {Error} with host tables. */
+  get embedding(): tf.Variable {
+    return this.heapTable("embedding");
+  }
+
+  /** Output projection, [hiddenUnits, vocabSize]. @throws {Error} with host tables. */
+  get outputKernel(): tf.Variable {
+    return this.heapTable("outputKernel");
+  }
+
+  /** Output bias, [vocabSize]. @throws {Error} with host tables. */
+  get outputBias(): tf.Variable {
+    return this.heapTable("outputBias");
+  }
+
+  private heapTable(name: "embedding" | "outputKernel" | "outputBias"): tf.Variable {
+    if (this.heapTables === null) {
+      throw new Error(
+        `Reading ${name} failed: this model keeps its tables in host memory (tables "host"). Read ` +
+          `model.host, or use run, logits and outputSlice, which work with both kinds of tables.`,
+      );
+    }
+    return this.heapTables[name];
+  }
+
+  /**
+   * Returns the weights in the wasm heap in a fixed order, with their checkpoint names: all weights, or
+   * with host tables only the LSTM weights.
+   */
   namedWeights(): NamedWeight[] {
-    const named: NamedWeight[] = [{ name: "embedding", variable: this.embedding }];
+    const named: NamedWeight[] = [];
+    if (this.heapTables !== null) named.push({ name: "embedding", variable: this.heapTables.embedding });
     this.lstm.forEach((weights, layer) => {
       named.push({ name: `lstm_${layer}/kernel`, variable: weights.kernel });
       named.push({ name: `lstm_${layer}/recurrent_kernel`, variable: weights.recurrentKernel });
       named.push({ name: `lstm_${layer}/bias`, variable: weights.bias });
     });
-    named.push({ name: "output/kernel", variable: this.outputKernel });
-    named.push({ name: "output/bias", variable: this.outputBias });
+    if (this.heapTables !== null) {
+      named.push({ name: "output/kernel", variable: this.heapTables.outputKernel });
+      named.push({ name: "output/bias", variable: this.heapTables.outputBias });
+    }
     return named;
   }
 
@@ -150,27 +214,40 @@ export class Track2SeqModel {
     state: LstmState,
     carryAfter?: number,
   ): { hidden: tf.Tensor2D; state: LstmState } {
-    const steps = tokens.shape[0] / batch;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new RangeError(
-        `Running the LSTM failed: ${tokens.shape[0]} tokens do not split into steps of batch ${batch}.`,
-      );
-    }
-    const carryStep = carryAfter ?? steps;
-    if (!Number.isInteger(carryStep) || carryStep < 1 || carryStep > steps) {
-      throw new RangeError(`Running the LSTM failed: carryAfter ${carryAfter} is not in [1, ${steps}].`);
-    }
+    const carryStep = checkWindow(tokens.shape[0], batch, carryAfter);
+    return tf.tidy(() => {
+      // Host tables need the ids on the host. Callers pass a tensor just made from host values, which every
+      // backend returns without a device read, so this synchronous read works on webgpu too.
+      const embedded = this.heapTables === null
+        ? (this.host as HostTables).embeddingRows(tokens.dataSync() as Int32Array)
+        : tf.gather(this.heapTables.embedding, tokens) as tf.Tensor2D;
+      return this.runLayers(embedded, state, carryStep);
+    });
+  }
 
-    return tf.tidy(() => this.runLayers(tokens, state, carryStep));
+  /**
+   * Runs the LSTM layers as {@linkcode Track2SeqModel.run} does, from embedded tokens instead of token ids,
+   * so a training step with host tables can differentiate with respect to the embedding rows it uploaded.
+   *
+   * @param embedded the embedding of each token, time-major [steps * batch, embeddingSize].
+   */
+  runEmbedded(
+    embedded: tf.Tensor2D,
+    batch: number,
+    state: LstmState,
+    carryAfter?: number,
+  ): { hidden: tf.Tensor2D; state: LstmState } {
+    const carryStep = checkWindow(embedded.shape[0], batch, carryAfter);
+    return tf.tidy(() => this.runLayers(embedded, state, carryStep));
   }
 
   private runLayers(
-    tokens: tf.Tensor1D,
+    embedded: tf.Tensor2D,
     state: LstmState,
     carryStep: number,
   ): { hidden: tf.Tensor2D; state: LstmState } {
     const next: LstmState = { h: [], c: [] };
-    let layerInput: tf.Tensor2D = tf.gather(this.embedding, tokens) as tf.Tensor2D;
+    let layerInput: tf.Tensor2D = embedded;
 
     for (let layer = 0; layer < this.config.layers; layer++) {
       const weights = this.lstm[layer];
@@ -204,9 +281,24 @@ export class Track2SeqModel {
    */
   step(tokens: tf.Tensor1D, state: LstmState, mask?: tf.Tensor2D): { logits: tf.Tensor2D; state: LstmState } {
     return tf.tidy(() => {
+      const { hidden, state: next } = this.stepHidden(tokens, state, mask);
+      return { logits: this.logits(hidden), state: next };
+    });
+  }
+
+  /**
+   * Advances the streams by one step as {@linkcode Track2SeqModel.step} does, but returns the top layer's
+   * output [batch, hiddenUnits] instead of the logits, for a caller that projects it in slices.
+   */
+  stepHidden(
+    tokens: tf.Tensor1D,
+    state: LstmState,
+    mask?: tf.Tensor2D,
+  ): { hidden: tf.Tensor2D; state: LstmState } {
+    return tf.tidy(() => {
       const { hidden, state: advanced } = this.run(tokens, tokens.shape[0], state);
       if (mask === undefined) {
-        return { logits: this.logits(hidden), state: advanced };
+        return { hidden, state: advanced };
       }
 
       // A selection rather than old + mask * (fresh - old), so advancing rows get exactly the values that
@@ -217,18 +309,58 @@ export class Track2SeqModel {
         h: advanced.h.map((h, layer) => keepOld(h, state.h[layer])),
         c: advanced.c.map((c, layer) => keepOld(c, state.c[layer])),
       };
-      return { logits: this.logits(hidden), state: next };
+      return { hidden, state: next };
     });
   }
 
-  /** Projects hidden states [rows, hiddenUnits] to logits [rows, vocabSize]. */
+  /**
+   * Projects hidden states [rows, hiddenUnits] to logits [rows, vocabSize]. With host tables the output
+   * table is uploaded slice by slice, but the result is still [rows, vocabSize]. At large vocabularies,
+   * project onto the slices of `OutputSlices` (lib/model/output_slices.ts) instead.
+   */
   logits(hidden: tf.Tensor2D): tf.Tensor2D {
+    if (this.heapTables === null) {
+      return tf.tidy(() => {
+        const parts: tf.Tensor2D[] = [];
+        const vocabSize = this.config.vocabSize;
+        const sliceSize = Math.max(1, Math.floor(OUTPUT_SLICE_VALUES / Math.max(1, hidden.shape[0])));
+        for (let start = 0; start < vocabSize; start += sliceSize) {
+          const { kernel, bias } = this.outputSlice(start, Math.min(sliceSize, vocabSize - start));
+          parts.push(tf.fused.matMul({ a: hidden, b: kernel, transposeB: true, bias }) as tf.Tensor2D);
+        }
+        return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+      });
+    }
     // The fused product adds the bias while writing the output, saving a pass over [rows, vocabSize].
     return tf.fused.matMul({
       a: hidden,
-      b: this.outputKernel as tf.Tensor2D,
-      bias: this.outputBias,
+      b: this.heapTables.outputKernel as tf.Tensor2D,
+      bias: this.heapTables.outputBias,
     }) as tf.Tensor2D;
+  }
+
+  /**
+   * Returns the output weights of tokens `start` to `start + count - 1`, with either kind of tables: kernel
+   * rows [count, hiddenUnits], one row per token, and bias [count]. The caller owns both tensors.
+   */
+  outputSlice(start: number, count: number): { kernel: tf.Tensor2D; bias: tf.Tensor1D } {
+    const vocabSize = this.config.vocabSize;
+    if (
+      !Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 ||
+      start + count > vocabSize
+    ) {
+      throw new RangeError(
+        `Slicing the output table failed: tokens [${start}, ${
+          start + count
+        }) are not within [0, ${vocabSize}).`,
+      );
+    }
+    if (this.heapTables === null) return (this.host as HostTables).outputSlice(start, count);
+    const { outputKernel, outputBias } = this.heapTables;
+    return tf.tidy(() => ({
+      kernel: tf.transpose(tf.slice(outputKernel, [0, start], [-1, count])) as tf.Tensor2D,
+      bias: tf.slice(outputBias, [start], [count]) as tf.Tensor1D,
+    }));
   }
 
   /** Frees the weights. The model cannot be used afterwards. */
@@ -237,6 +369,30 @@ export class Track2SeqModel {
       variable.dispose();
     }
   }
+}
+
+/**
+ * The number of logits one slice of the output table produces at most, rows times tokens: 16 M values,
+ * 64 MiB in float32.
+ */
+export const OUTPUT_SLICE_VALUES = 16 * 2 ** 20;
+
+/**
+ * Checks that `rows` rows split into steps of `batch` and that `carryAfter` is a step of the window.
+ * @returns the step after which the state is carried.
+ */
+function checkWindow(rows: number, batch: number, carryAfter: number | undefined): number {
+  const steps = rows / batch;
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new RangeError(
+      `Running the LSTM failed: ${rows} tokens do not split into steps of batch ${batch}.`,
+    );
+  }
+  const carryStep = carryAfter ?? steps;
+  if (!Number.isInteger(carryStep) || carryStep < 1 || carryStep > steps) {
+    throw new RangeError(`Running the LSTM failed: carryAfter ${carryAfter} is not in [1, ${steps}].`);
+  }
+  return carryStep;
 }
 
 /**
@@ -381,23 +537,30 @@ function lstmLayerGradients(
  * output kernels Glorot-uniform, recurrent kernels orthogonal per gate block, biases zero except the forget
  * gate's, which is 1. The same config and seed give the same weights on every backend.
  *
+ * Both kinds of tables get the same weights from the same seed.
+ *
  * @param config sizes; fields left out take {@linkcode DEFAULT_NETWORK_CONFIG}.
+ * @param tables where the embedding and output tables live; see {@linkcode Track2SeqModel}. Default `heap`.
  * @throws {RangeError} when a size is not a positive integer or `vocabSize` is below 3.
  */
 export function createModel(
   config: Partial<NetworkConfig> & Pick<NetworkConfig, "vocabSize">,
   seed: number,
+  tables: TableStorage = "heap",
 ): Track2SeqModel {
   const full: NetworkConfig = { ...DEFAULT_NETWORK_CONFIG, ...config };
   validateConfig(full);
+  if (tables !== "heap" && tables !== "host") {
+    throw new RangeError(
+      `Building the Track2Seq model failed: tables must be "heap" or "host", got "${tables}".`,
+    );
+  }
   const random = createRandom(seed);
   const { vocabSize, embeddingSize, hiddenUnits, layers } = full;
 
   const weights = new Map<string, tf.Tensor>();
-  weights.set(
-    "embedding",
-    tf.tensor2d(uniform(random, vocabSize * embeddingSize, 0.05), [vocabSize, embeddingSize]),
-  );
+  const embedding = uniform(random, vocabSize * embeddingSize, 0.05);
+  if (tables === "heap") weights.set("embedding", tf.tensor2d(embedding, [vocabSize, embeddingSize]));
 
   for (let layer = 0; layer < layers; layer++) {
     const inputSize = layer === 0 ? embeddingSize : hiddenUnits;
@@ -409,9 +572,45 @@ export function createModel(
     weights.set(`lstm_${layer}/bias`, tf.tensor1d(bias));
   }
 
-  weights.set("output/kernel", glorotUniform(random, hiddenUnits, vocabSize));
+  const outputKernel = glorotUniformValues(random, hiddenUnits, vocabSize);
+  if (tables === "host") {
+    const host = new HostTables(full, {
+      embedding,
+      outputKernel: transposeMatrix(outputKernel, hiddenUnits, vocabSize),
+      outputBias: new Float32Array(vocabSize),
+    });
+    return new Track2SeqModel(full, weights, host);
+  }
+  weights.set("output/kernel", tf.tensor2d(outputKernel, [hiddenUnits, vocabSize]));
   weights.set("output/bias", tf.zeros([vocabSize]));
   return new Track2SeqModel(full, weights);
+}
+
+/**
+ * Returns a copy of `model` whose embedding and output tables live in host memory, for prediction or
+ * training at vocabularies too large for the wasm heap. `model` is left as it is; the caller disposes
+ * both. A model that already has host tables is copied as well.
+ */
+export async function copyWithHostTables(model: Track2SeqModel): Promise<Track2SeqModel> {
+  const { vocabSize, hiddenUnits } = model.config;
+  // Read with `await data()`, because the webgpu backend cannot read synchronously under Deno.
+  const host = model.host === null
+    ? new HostTables(model.config, {
+      embedding: (await model.embedding.data() as Float32Array).slice(),
+      outputKernel: transposeMatrix(await model.outputKernel.data() as Float32Array, hiddenUnits, vocabSize),
+      outputBias: (await model.outputBias.data() as Float32Array).slice(),
+    })
+    : new HostTables(model.config, {
+      embedding: model.host.embedding.slice(),
+      outputKernel: model.host.outputKernel.slice(),
+      outputBias: model.host.outputBias.slice(),
+    });
+  // The weights are cloned after the reads, so a failed read leaves no tensor behind.
+  const weights = new Map<string, tf.Tensor>();
+  for (const { name, variable } of model.namedWeights()) {
+    if (!TABLE_WEIGHTS.has(name)) weights.set(name, variable.clone());
+  }
+  return new Track2SeqModel(model.config, weights, host);
 }
 
 /**
@@ -464,8 +663,12 @@ function uniform(random: RandomSource, size: number, limit: number): Float32Arra
 
 /** Draws a [fanIn, fanOut] matrix uniform in ±sqrt(6 / (fanIn + fanOut)) (Glorot and Bengio, 2010). */
 function glorotUniform(random: RandomSource, fanIn: number, fanOut: number): tf.Tensor2D {
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return tf.tensor2d(uniform(random, fanIn * fanOut, limit), [fanIn, fanOut]);
+  return tf.tensor2d(glorotUniformValues(random, fanIn, fanOut), [fanIn, fanOut]);
+}
+
+/** Draws the values of {@linkcode glorotUniform}, row-major [fanIn, fanOut]. */
+function glorotUniformValues(random: RandomSource, fanIn: number, fanOut: number): Float32Array {
+  return uniform(random, fanIn * fanOut, Math.sqrt(6 / (fanIn + fanOut)));
 }
 
 /** Draws a [units, 4 * units] matrix whose four [units, units] gate blocks are each orthogonal. */

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Track2SeqModel } from "./network.ts";
 import type { NegativeSample } from "./negative_sampler.ts";
+import type { OutputSlices } from "./output_slices.ts";
 
 /**
  * Computes the per-row full-softmax cross-entropy, [rows], of the output projection of `hidden` against
@@ -113,18 +114,41 @@ export function sampledSoftmaxLoss(
   targets: tf.Tensor1D,
   sample: NegativeSample,
 ): tf.Scalar {
-  const rows = hidden.shape[0];
   const negatives = tf.tensor1d(sample.negatives, "int32");
+  return sampledSoftmaxFromWeights(hidden, {
+    targetWeights: tf.transpose(tf.gather(model.outputKernel, targets, 1)),
+    targetBias: tf.gather(model.outputBias, targets),
+    negativeWeights: tf.gather(model.outputKernel, negatives, 1) as tf.Tensor2D,
+    negativeBias: tf.gather(model.outputBias, negatives),
+  }, sample);
+}
 
-  const targetWeights = tf.transpose(tf.gather(model.outputKernel, targets, 1));
+/**
+ * Computes the mean sampled-softmax loss of {@linkcode sampledSoftmaxLoss} from output weights that the
+ * caller has gathered already, such as rows uploaded from host tables.
+ *
+ * @param weights `targetWeights` [rows, hiddenUnits] and `targetBias` [rows] of each row's target;
+ *   `negativeWeights` [hiddenUnits, S] and `negativeBias` [S] of the negatives.
+ */
+export function sampledSoftmaxFromWeights(
+  hidden: tf.Tensor2D,
+  weights: {
+    targetWeights: tf.Tensor;
+    targetBias: tf.Tensor;
+    negativeWeights: tf.Tensor2D;
+    negativeBias: tf.Tensor;
+  },
+  sample: NegativeSample,
+): tf.Scalar {
+  const rows = hidden.shape[0];
   const targetLogits = tf.sub(
-    tf.add(tf.sum(tf.mul(hidden, targetWeights), 1), tf.gather(model.outputBias, targets)),
+    tf.add(tf.sum(tf.mul(hidden, weights.targetWeights), 1), weights.targetBias),
     tf.tensor1d(sample.targetLogExpected),
   );
 
   let negativeLogits = tf.add(
-    tf.matMul(hidden, tf.gather(model.outputKernel, negatives, 1) as tf.Tensor2D),
-    tf.sub(tf.gather(model.outputBias, negatives), tf.tensor1d(sample.logExpected)),
+    tf.matMul(hidden, weights.negativeWeights),
+    tf.sub(weights.negativeBias, tf.tensor1d(sample.logExpected)),
   );
   if (sample.hitMask !== null) {
     negativeLogits = tf.add(negativeLogits, tf.tensor2d(sample.hitMask, [rows, sample.negatives.length]));
@@ -132,4 +156,54 @@ export function sampledSoftmaxLoss(
 
   const logits = tf.concat([tf.expandDims(targetLogits, 1), negativeLogits], 1) as tf.Tensor2D;
   return tf.mean(tokenLosses(logits, tf.zeros([rows], "int32")));
+}
+
+/**
+ * Computes the per-row full-softmax cross-entropy, [rows], of `model`'s output projection of `hidden`
+ * against `labels`, one slice of the output table at a time, so no [rows, vocabSize] tensor is ever built.
+ * The log-sum-exp of each slice is merged into a running one (log(e^a + e^b) = m + log(e^(a-m) + e^(b-m))
+ * with m = max(a, b)). Forward only, for evaluation.
+ *
+ * @param hidden [rows, hiddenUnits].
+ * @param labels target tokens, int32, [rows].
+ * @param slices the output table of `model`, uploaded in slices.
+ */
+export function slicedSoftmaxLosses(
+  model: Track2SeqModel,
+  hidden: tf.Tensor2D,
+  labels: Int32Array,
+  slices: OutputSlices,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    // A tidy per slice frees each slice's [rows, tokens] logits before the next slice is projected.
+    let normalizer: tf.Tensor1D | undefined;
+    for (const { kernel, bias } of slices.slices) {
+      const previous: tf.Tensor1D | undefined = normalizer;
+      normalizer = tf.tidy(() => {
+        const logits = tf.fused.matMul({ a: hidden, b: kernel, bias }) as tf.Tensor2D;
+        const sliceNormalizer = tf.logSumExp(logits, 1) as tf.Tensor1D;
+        if (previous === undefined) return sliceNormalizer;
+        const high = tf.maximum(previous, sliceNormalizer);
+        return tf.add(
+          high,
+          tf.log(tf.add(tf.exp(tf.sub(previous, high)), tf.exp(tf.sub(sliceNormalizer, high)))),
+        ) as tf.Tensor1D;
+      });
+      previous?.dispose();
+    }
+
+    const labelTensor = tf.tensor1d(labels, "int32");
+    let targetLogits: tf.Tensor;
+    if (model.host === null) {
+      const targetWeights = tf.transpose(tf.gather(model.outputKernel, labelTensor, 1));
+      targetLogits = tf.add(
+        tf.sum(tf.mul(hidden, targetWeights), 1),
+        tf.gather(model.outputBias, labelTensor),
+      );
+    } else {
+      const { kernel, bias } = model.host.outputRows(labels);
+      targetLogits = tf.add(tf.sum(tf.mul(hidden, kernel), 1), bias);
+    }
+    return tf.sub(normalizer as tf.Tensor1D, targetLogits) as tf.Tensor1D;
+  });
 }

@@ -8,6 +8,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { adamConfig } from "./adam_state.ts";
+import type { TableStorage } from "./host_tables.ts";
+import { hostTrainStep, RowIndex } from "./host_train_step.ts";
+import { OutputSlices } from "./output_slices.ts";
 import { NegativeSampler } from "./negative_sampler.ts";
 import {
   createModel,
@@ -16,7 +20,8 @@ import {
   type LstmState,
   type Track2SeqModel,
 } from "./network.ts";
-import { fullSoftmaxLosses } from "./softmax_loss.ts";
+import { fullSoftmaxLosses, slicedSoftmaxLosses } from "./softmax_loss.ts";
+import { SparseAdam } from "./sparse_adam.ts";
 import { hashTokens, layoutStreams, validateTokens, windowBatch, windowStarts } from "./token_stream.ts";
 import { listCheckpointSteps, saveTrainingCheckpoint } from "./training_checkpoints.ts";
 import type {
@@ -67,6 +72,14 @@ export interface TrainOptions {
   softmax: SoftmaxKind;
   /** Negatives per step for the sampled softmax. Default 1000. */
   sampledNegatives: number;
+  /**
+   * The storage of the embedding and output tables. `heap`: TensorFlow.js variables in the wasm heap,
+   * trained with dense Adam, so the 4 GiB heap limits the vocabulary to about 200,000 tokens. `host`:
+   * JavaScript arrays, 3,084 bytes per token with their Adam moments (see lib/model/host_tables.ts). Each
+   * step uploads only the rows it reads and updates them with lazy Adam (lib/model/sparse_adam.ts), and
+   * training needs `softmax` `sampled`. When resuming, it must match the model's tables. Default `heap`.
+   */
+  tables: TableStorage;
   /** Held-out token stream whose full-softmax loss is measured during training. Default: none. */
   devTokens?: Int32Array;
   /** Steps between dev loss measurements; the last step is measured too. Default 500. */
@@ -99,6 +112,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 2018,
   softmax: "full",
   sampledNegatives: 1000,
+  tables: "heap",
   evaluateEvery: 500,
   checkpointEvery: 1000,
 };
@@ -117,6 +131,7 @@ export interface TrainProgress {
 
 /** The trained model and its learning curve. */
 export interface TrainResult extends TrainingState {
+  /** Adam of the weights in the wasm heap: all weights, or with host tables the LSTM weights. */
   optimizer: tf.AdamOptimizer;
   /** The position after the last step; pass the result as `resumeFrom` to continue exactly. */
   position: TrainingPosition;
@@ -165,13 +180,23 @@ export async function trainTrack2Seq(
   if (resume?.position !== undefined) {
     checkResumedPosition(resume.position, tokens.length, streamHash, settings);
   }
+  if (resume !== undefined && resume.model.tables !== settings.tables) {
+    throw new RangeError(
+      `Training failed: the model to resume keeps its tables in "${resume.model.tables}" memory, the ` +
+        `options ask for tables "${settings.tables}". Resume with tables "${resume.model.tables}".`,
+    );
+  }
   const model = resume?.model ??
-    createModel({
-      vocabSize,
-      embeddingSize: settings.embeddingSize,
-      hiddenUnits: settings.hiddenUnits,
-      layers: settings.layers,
-    }, settings.seed);
+    createModel(
+      {
+        vocabSize,
+        embeddingSize: settings.embeddingSize,
+        hiddenUnits: settings.hiddenUnits,
+        layers: settings.layers,
+      },
+      settings.seed,
+      settings.tables,
+    );
   if (model.config.vocabSize !== vocabSize) {
     throw new RangeError(
       `Training failed: the model to resume has vocabSize ${model.config.vocabSize}, ` +
@@ -184,6 +209,11 @@ export async function trainTrack2Seq(
   }
 
   const optimizer = resume?.optimizer ?? tf.train.adam(settings.learningRate);
+  // With host tables, lazy Adam updates the tables with the hyperparameters of the LSTM's Adam.
+  const tableOptimizer = model.host === null
+    ? undefined
+    : resume?.tableOptimizer ?? new SparseAdam(adamConfig(optimizer));
+  const rowIndex = model.host === null ? undefined : new RowIndex(vocabSize);
   const variables = model.namedWeights().map((weight) => weight.variable);
   const sampler = settings.softmax === "sampled"
     ? new NegativeSampler(
@@ -206,13 +236,13 @@ export async function trainTrack2Seq(
   let state: LstmState | undefined = restored && step % stepsPerEpoch !== 0
     ? carriedTensors(restored, layout.streams, model.config.hiddenUnits)
     : undefined;
-  const positionNow = (): TrainingPosition => ({
+  const positionNow = async (): Promise<TrainingPosition> => ({
     streamTokens: tokens.length,
     streamHash,
     window: settings.window,
     stride,
     batchSize: settings.batchSize,
-    carried: state === undefined ? null : carriedValues(state),
+    carried: state === undefined ? null : await carriedValues(state),
     samplerRandomState: sampler?.randomState ?? null,
   });
 
@@ -231,16 +261,24 @@ export async function trainTrack2Seq(
       let next: LstmState;
       let loss: number;
       try {
-        ({ loss, state: next } = trainStep(
-          model,
-          optimizer,
-          variables,
-          batch,
-          layout.streams,
-          before,
-          carryAfter,
-          { sampler, clipNorm: settings.clipNorm },
-        ));
+        ({ loss, state: next } = tableOptimizer === undefined
+          ? await trainStep(
+            model,
+            optimizer,
+            variables,
+            batch,
+            layout.streams,
+            before,
+            carryAfter,
+            { sampler, clipNorm: settings.clipNorm },
+          )
+          : await hostTrainStep(model, batch, layout.streams, before, carryAfter, {
+            optimizer,
+            tableOptimizer,
+            sampler: sampler as NegativeSampler,
+            rowIndex: rowIndex as RowIndex,
+            clipNorm: settings.clipNorm,
+          }));
       } finally {
         disposeState(before);
       }
@@ -259,7 +297,7 @@ export async function trainTrack2Seq(
       let devLoss: number | undefined;
       const lastStep = step === totalSteps;
       if (settings.devTokens !== undefined && (step % settings.evaluateEvery === 0 || lastStep)) {
-        const report = evaluateLoss(model, settings.devTokens, {
+        const report = await evaluateLoss(model, settings.devTokens, {
           batchSize: settings.batchSize,
           window: settings.window,
         });
@@ -269,10 +307,11 @@ export async function trainTrack2Seq(
       if (settings.checkpointDir !== undefined && (step % settings.checkpointEvery === 0 || lastStep)) {
         await saveTrainingCheckpoint(model, settings.checkpointDir, {
           optimizer,
+          tableOptimizer,
           step,
           options: { ...recordedOptions(settings) },
           metadata: settings.checkpointMetadata,
-          position: positionNow(),
+          position: await positionNow(),
           history,
           devHistory,
         });
@@ -286,8 +325,9 @@ export async function trainTrack2Seq(
     return {
       model,
       optimizer,
+      tableOptimizer,
       step,
-      position: positionNow(),
+      position: await positionNow(),
       history,
       devHistory,
       tokensPerSecond: trainingSeconds > 0 ? tokensProcessed / trainingSeconds : 0,
@@ -305,14 +345,19 @@ export async function trainTrack2Seq(
  * starts from a zero state, so on a short held-out stream a larger `batchSize` means more predictions with
  * little context.
  *
+ * With host tables, or with in-heap tables when a window's logits would exceed 2^28 values (1 GiB; above
+ * about 167,000 tokens with the default batch), the log-sum-exp over the vocabulary is computed one slice
+ * of the output table at a time (at most 16 M logits each), so no [rows, vocabSize] tensor is built. The slices are uploaded once and held in the wasm heap during the
+ * evaluation (see lib/model/output_slices.ts).
+ *
  * @throws {RangeError} when a token is not below the model's vocabulary size or the stream has fewer than
  *   2 tokens.
  */
-export function evaluateLoss(
+export async function evaluateLoss(
   model: Track2SeqModel,
   tokens: Int32Array,
   options: { batchSize?: number; window?: number } = {},
-): LossReport {
+): Promise<LossReport> {
   const batchSize = options.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize;
   const window = options.window ?? DEFAULT_TRAIN_OPTIONS.window;
   validateTokens(tokens, model.config.vocabSize, "Evaluation");
@@ -323,31 +368,48 @@ export function evaluateLoss(
   }
   const layout = layoutStreams(tokens.length, Math.min(batchSize, tokens.length - 1), "Evaluation");
 
+  // Whether the vocabulary is projected in slices is decided once, for the longest window.
+  const rows = layout.streams * Math.min(window, layout.streamLength);
+  const slices = model.host !== null || rows * model.config.vocabSize > HEAP_FULL_SOFTMAX_VALUES
+    ? OutputSlices.upload(model, rows)
+    : undefined;
   let state = model.zeroState(layout.streams);
   let total = 0;
   let count = 0;
-  for (let start = 0; start < layout.streamLength; start += window) {
-    const length = Math.min(window, layout.streamLength - start);
-    const batch = windowBatch(tokens, layout, start, length);
+  try {
+    for (let start = 0; start < layout.streamLength; start += window) {
+      const length = Math.min(window, layout.streamLength - start);
+      const batch = windowBatch(tokens, layout, start, length);
 
-    const { sum, next } = tf.tidy(() => {
-      const inputs = tf.tensor1d(batch.inputs, "int32");
-      const targets = tf.tensor1d(batch.targets, "int32");
-      const { hidden, state: next } = model.run(inputs, layout.streams, state);
-      const losses = fullSoftmaxLosses(hidden, model.outputKernel, model.outputBias, targets);
-      return { sum: tf.sum(losses), next };
-    });
+      const { sum, next } = tf.tidy(() => {
+        const inputs = tf.tensor1d(batch.inputs, "int32");
+        const targets = tf.tensor1d(batch.targets, "int32");
+        const { hidden, state: next } = model.run(inputs, layout.streams, state);
+        const losses = slices === undefined
+          ? fullSoftmaxLosses(hidden, model.outputKernel, model.outputBias, targets)
+          : slicedSoftmaxLosses(model, hidden, batch.targets, slices);
+        return { sum: tf.sum(losses), next };
+      });
+      disposeState(state);
+      state = next;
+      try {
+        total += (await sum.data() as Float32Array)[0];
+      } finally {
+        sum.dispose();
+      }
+      count += batch.targets.length;
+    }
+  } finally {
     disposeState(state);
-    state = next;
-    total += (sum.dataSync() as Float32Array)[0];
-    count += batch.targets.length;
-    sum.dispose();
+    slices?.dispose();
   }
-  disposeState(state);
 
   const loss = total / count;
   return { loss, perplexity: Math.exp(loss), tokens: count };
 }
+
+/** The maximum number of logits that evaluation with in-heap tables computes in one piece, 1 GiB in float32. */
+const HEAP_FULL_SOFTMAX_VALUES = 2 ** 28;
 
 function resolveOptions(options: Partial<TrainOptions>): TrainOptions {
   const settings: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
@@ -392,6 +454,15 @@ function resolveOptions(options: Partial<TrainOptions>): TrainOptions {
   if (settings.softmax !== "full" && settings.softmax !== "sampled") {
     throw new RangeError(`Training failed: softmax must be "full" or "sampled", got "${settings.softmax}".`);
   }
+  if (settings.tables !== "heap" && settings.tables !== "host") {
+    throw new RangeError(`Training failed: tables must be "heap" or "host", got "${settings.tables}".`);
+  }
+  if (settings.tables === "host" && settings.softmax !== "sampled") {
+    throw new RangeError(
+      `Training failed: tables "host" trains only with softmax "sampled", because the full softmax needs ` +
+        `the whole output table at every step. Set softmax to "sampled", or use tables "heap".`,
+    );
+  }
   return settings;
 }
 
@@ -401,10 +472,10 @@ function recordedOptions(settings: TrainOptions): TrainResult["options"] {
   return recorded;
 }
 
-/** Reads an LSTM state into plain values. */
-function carriedValues(state: LstmState): CarriedState {
-  const read = (tensor: tf.Tensor) => (tensor.dataSync() as Float32Array).slice();
-  return { h: state.h.map(read), c: state.c.map(read) };
+/** Reads an LSTM state into plain values, with `await data()`, which the webgpu backend needs. */
+async function carriedValues(state: LstmState): Promise<CarriedState> {
+  const read = async (tensor: tf.Tensor) => (await tensor.data() as Float32Array).slice();
+  return { h: await Promise.all(state.h.map(read)), c: await Promise.all(state.c.map(read)) };
 }
 
 /** Makes an LSTM state of `streams` rows from plain values. */

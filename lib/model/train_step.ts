@@ -9,8 +9,11 @@ import type { LstmState, Track2SeqModel } from "./network.ts";
 import { fullSoftmaxLosses, sampledSoftmaxLoss } from "./softmax_loss.ts";
 import type { WindowBatch } from "./token_stream.ts";
 
-/** Runs one forward and backward pass and applies the Adam update. Returns the loss and the carried state. */
-export function trainStep(
+/**
+ * Runs one forward and backward pass and applies the Adam update. Returns the loss and the carried state.
+ * The loss is read with `await data()`, because the webgpu backend cannot read synchronously under Deno.
+ */
+export async function trainStep(
   model: Track2SeqModel,
   optimizer: tf.AdamOptimizer,
   variables: tf.Variable[],
@@ -19,7 +22,7 @@ export function trainStep(
   state: LstmState,
   carryAfter: number,
   settings: { sampler?: NegativeSampler; clipNorm?: number },
-): { loss: number; state: LstmState } {
+): Promise<{ loss: number; state: LstmState }> {
   const negatives = settings.sampler?.sample(batch.targets);
   let carried: LstmState | undefined;
 
@@ -43,9 +46,17 @@ export function trainStep(
     return value;
   });
 
-  const loss = (lossTensor.dataSync() as Float32Array)[0];
-  lossTensor.dispose();
+  let loss: number;
+  try {
+    loss = (await lossTensor.data() as Float32Array)[0];
+  } catch (error) {
+    tf.dispose([...carried!.h, ...carried!.c]);
+    throw error;
+  } finally {
+    lossTensor.dispose();
+  }
   if (!Number.isFinite(loss)) {
+    tf.dispose([...carried!.h, ...carried!.c]);
     throw new Error(
       `Training failed: the loss became ${loss}. Lower learningRate or set clipNorm, then train again.`,
     );
@@ -54,7 +65,7 @@ export function trainStep(
 }
 
 /** Rescales `gradients` in place so their global L2 norm is at most `clipNorm`. Call inside `tf.tidy`. */
-function clipByGlobalNorm(gradients: { name: string; tensor: tf.Tensor }[], clipNorm: number): void {
+export function clipByGlobalNorm(gradients: { name: string; tensor: tf.Tensor }[], clipNorm: number): void {
   const squares = gradients.map(({ tensor }) => tf.sum(tf.square(tensor)));
   const norm = tf.sqrt(tf.addN(squares));
   const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));

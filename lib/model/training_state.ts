@@ -6,6 +6,7 @@
 
 import type * as tf from "@tensorflow/tfjs";
 import type { Track2SeqModel } from "./network.ts";
+import type { SparseAdam } from "./sparse_adam.ts";
 
 /** The training loss of one step, in nats per token, of the configured softmax. */
 export interface LossPoint {
@@ -64,6 +65,11 @@ export interface TrainingState {
   model: Track2SeqModel;
   /** Absent for a model loaded without optimizer state; training then starts a fresh optimizer. */
   optimizer?: tf.AdamOptimizer;
+  /**
+   * Lazy Adam of a model with host tables (tables `host`), whose moments live in host memory beside the
+   * tables. Absent for in-heap tables, or when training should start the tables' moments afresh.
+   */
+  tableOptimizer?: SparseAdam;
   step: number;
   /**
    * Absent for a model saved without a position: a resumed run then starts the LSTM from a zero state and

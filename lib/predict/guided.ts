@@ -12,16 +12,24 @@
  * variable. Semi-guided prediction advances its seed pointer and picks the argmax, where the original always
  * fed the first seed and picked an arbitrary member of an unsorted top-k. In both settings, seed and special
  * tokens are removed before the top-k is taken, so every step contributes `topK` usable candidates.
+ *
+ * A model with host tables (tables `host`, for vocabularies too large for the wasm heap) is projected one
+ * slice of the output table at a time. The slices' top-k lists are merged (sliced_top_k.ts), so no
+ * [batch, vocabSize] tensor is built. The slices are uploaded once per call and held in the wasm heap
+ * until it returns: vocabSize * (hiddenUnits + 1) * 4 bytes, 361 MB at 700,000 tracks. Its recommendations are those of the in-heap path, with probabilities
+ * that may differ in the last float32 bits.
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import { EOS_TOKEN, UNK_TOKEN } from "../data/vocabulary.ts";
 import { disposeState, type LstmState, type Track2SeqModel } from "../model/network.ts";
-import { createRandom } from "../util/random.ts";
+import { OutputSlices } from "../model/output_slices.ts";
+import { createRandom, mixSeed } from "../util/random.ts";
 import { addTopK, rank, type TokenScores } from "./candidate_scores.ts";
 import { type GuidedOptions, resolveGuidedOptions, validateSeeds } from "./guided_options.ts";
 import { InputSchedule, type RowTopK } from "./input_schedule.ts";
+import { slicedTopK } from "./sliced_top_k.ts";
 
 export type { TokenScores } from "./candidate_scores.ts";
 export { DEFAULT_GUIDED_OPTIONS, type GuidanceMode, type GuidedOptions } from "./guided_options.ts";
@@ -63,22 +71,27 @@ export async function predictGuided(
     seeds[a].length - seeds[b].length || a - b
   );
   const results: TokenScores[] = new Array(seeds.length);
-  for (let first = 0; first < order.length; first += settings.batchSize) {
-    const positions = order.slice(first, first + settings.batchSize);
-    const schedules = positions.map((position) =>
-      new InputSchedule(seeds[position], settings, createRandom(playlistSeed(settings.seed, position)))
-    );
-    const batchResults = predictBatch(
-      model,
-      schedules,
-      positions.map((position) => seeds[position]),
-      settings,
-    );
-    positions.forEach((position, i) => results[position] = batchResults[i]);
-    onProgress?.({ playlistsDone: first + positions.length, playlists: seeds.length });
+  const slices = model.host === null || seeds.length === 0
+    ? undefined
+    : OutputSlices.upload(model, Math.min(settings.batchSize, seeds.length));
+  try {
+    for (let first = 0; first < order.length; first += settings.batchSize) {
+      const positions = order.slice(first, first + settings.batchSize);
+      const schedules = positions.map((position) =>
+        new InputSchedule(seeds[position], settings, createRandom(mixSeed(settings.seed, position)))
+      );
+      const batchSeeds = positions.map((position) => seeds[position]);
+      const batchResults = slices === undefined
+        ? await predictBatch(model, schedules, batchSeeds, settings)
+        : await predictBatchSliced(model, schedules, batchSeeds, settings, slices);
+      positions.forEach((position, i) => results[position] = batchResults[i]);
+      onProgress?.({ playlistsDone: first + positions.length, playlists: seeds.length });
 
-    // Yields to the event loop between batches, so a long prediction does not starve timers and signals.
-    await Promise.resolve();
+      // Yields to the event loop between batches, so a long prediction does not starve timers and signals.
+      await Promise.resolve();
+    }
+  } finally {
+    slices?.dispose();
   }
   return results;
 }
@@ -93,13 +106,37 @@ export function predictFullyGuided(
   return predictGuided(model, seeds, { ...options, mode: "fully" }, onProgress);
 }
 
-/** Mixes the run's seed and a playlist's position into that playlist's seed (an integer hash). */
-function playlistSeed(seed: number, position: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(position + 1, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h >>> 0;
+/** The top-k values and token ids of one step, [batch, k] row-major. */
+interface StepTopK {
+  indices: Int32Array;
+  values: Float32Array;
+  k: number;
+}
+
+/**
+ * Returns each row's input token at step `t`, chosen by its schedule from the previous step's top-k, with
+ * which rows are still active and each row's k for this step.
+ */
+function stepInputs(
+  schedules: InputSchedule[],
+  t: number,
+  previous: StepTopK | undefined,
+  vocabSize: number,
+): { stepTokens: Int32Array; active: Float32Array; rowK: Int32Array; everyRowActive: boolean } {
+  const batch = schedules.length;
+  const stepTokens = new Int32Array(batch);
+  const active = new Float32Array(batch);
+  const rowK = new Int32Array(batch);
+  schedules.forEach((schedule, row) => {
+    if (t >= schedule.length) return;
+    const rowTopK: RowTopK | undefined = previous === undefined
+      ? undefined
+      : { ...previous, offset: row * previous.k, k: Math.min(schedule.topKAt(t - 1), vocabSize) };
+    stepTokens[row] = schedule.tokenAt(t, rowTopK);
+    active[row] = 1;
+    rowK[row] = Math.min(schedule.topKAt(t), vocabSize);
+  });
+  return { stepTokens, active, rowK, everyRowActive: active.every((flag) => flag === 1) };
 }
 
 /**
@@ -107,12 +144,12 @@ function playlistSeed(seed: number, position: number): number {
  * @param schedules per playlist the source of its input tokens, one per step.
  * @param seeds per playlist the tokens to exclude besides the special tokens.
  */
-function predictBatch(
+async function predictBatch(
   model: Track2SeqModel,
   schedules: InputSchedule[],
   seeds: Int32Array[],
   settings: GuidedOptions,
-): TokenScores[] {
+): Promise<TokenScores[]> {
   const batch = schedules.length;
   const vocabSize = model.config.vocabSize;
   const longest = Math.max(...schedules.map((schedule) => schedule.length));
@@ -127,23 +164,11 @@ function predictBatch(
   });
   const allowed = tf.tensor2d(allowedValues, [batch, vocabSize]);
   let state: LstmState = model.zeroState(batch);
-  let previous: { indices: Int32Array; values: Float32Array; k: number } | undefined;
+  let previous: StepTopK | undefined;
 
   try {
     for (let t = 0; t < longest; t++) {
-      const stepTokens = new Int32Array(batch);
-      const active = new Float32Array(batch);
-      const rowK = new Int32Array(batch);
-      schedules.forEach((schedule, row) => {
-        if (t >= schedule.length) return;
-        const rowTopK: RowTopK | undefined = previous === undefined
-          ? undefined
-          : { ...previous, offset: row * previous.k, k: Math.min(schedule.topKAt(t - 1), vocabSize) };
-        stepTokens[row] = schedule.tokenAt(t, rowTopK);
-        active[row] = 1;
-        rowK[row] = Math.min(schedule.topKAt(t), vocabSize);
-      });
-      const everyRowActive = active.every((flag) => flag === 1);
+      const { stepTokens, active, rowK, everyRowActive } = stepInputs(schedules, t, previous, vocabSize);
 
       // One top-k serves every row: the largest k of the step, of which each row reads its own first k.
       const stepK = Math.max(...rowK);
@@ -157,12 +182,13 @@ function predictBatch(
       disposeState(state);
       state = next;
 
-      previous = {
-        values: values.dataSync() as Float32Array,
-        indices: indices.dataSync() as Int32Array,
-        k: stepK,
-      };
-      tf.dispose([values, indices]);
+      // Read with `await data()`, because the webgpu backend cannot read synchronously under Deno.
+      try {
+        const [valueData, indexData] = await Promise.all([values.data(), indices.data()]);
+        previous = { values: valueData as Float32Array, indices: indexData as Int32Array, k: stepK };
+      } finally {
+        tf.dispose([values, indices]);
+      }
       for (let row = 0; row < batch; row++) {
         if (active[row] === 0 || t < schedules[row].unscored) continue;
         addTopK(
@@ -179,6 +205,61 @@ function predictBatch(
   } finally {
     disposeState(state);
     allowed.dispose();
+  }
+
+  return candidates.map((scores) => rank(scores, settings.count));
+}
+
+/**
+ * Runs one batch as {@linkcode predictBatch} does, for a model with host tables: each step's top-k comes
+ * from {@linkcode slicedTopK}, so no [batch, vocabSize] tensor or mask is built.
+ */
+async function predictBatchSliced(
+  model: Track2SeqModel,
+  schedules: InputSchedule[],
+  seeds: Int32Array[],
+  settings: GuidedOptions,
+  slices: OutputSlices,
+): Promise<TokenScores[]> {
+  const batch = schedules.length;
+  const vocabSize = model.config.vocabSize;
+  const longest = Math.max(...schedules.map((schedule) => schedule.length));
+  const candidates = schedules.map(() => new Map<number, number>());
+  const excluded = seeds.map((playlistSeeds) => new Set([EOS_TOKEN, UNK_TOKEN, ...playlistSeeds]));
+  let state: LstmState = model.zeroState(batch);
+  let previous: StepTopK | undefined;
+
+  try {
+    for (let t = 0; t < longest; t++) {
+      const { stepTokens, active, rowK, everyRowActive } = stepInputs(schedules, t, previous, vocabSize);
+      const stepK = Math.max(...rowK);
+
+      const { hidden, next } = tf.tidy(() => {
+        const mask = everyRowActive ? undefined : tf.tensor2d(active, [batch, 1]);
+        const { hidden, state: next } = model.stepHidden(tf.tensor1d(stepTokens, "int32"), state, mask);
+        return { hidden, next };
+      });
+      disposeState(state);
+      state = next;
+      try {
+        previous = { ...await slicedTopK(hidden, stepK, excluded, slices), k: stepK };
+      } finally {
+        hidden.dispose();
+      }
+
+      for (let row = 0; row < batch; row++) {
+        if (active[row] === 0 || t < schedules[row].unscored) continue;
+        const scores = candidates[row];
+        for (let j = 0; j < rowK[row]; j++) {
+          const probability = previous.values[row * stepK + j];
+          if (probability <= 0) continue;
+          const token = previous.indices[row * stepK + j];
+          scores.set(token, (scores.get(token) ?? 0) + probability);
+        }
+      }
+    }
+  } finally {
+    disposeState(state);
   }
 
   return candidates.map((scores) => rank(scores, settings.count));
