@@ -1,19 +1,24 @@
 /**
  * Measures training and prediction speed on every TensorFlow.js backend that starts here, so a machine with
  * a GPU can be checked in one run: `tensorflow` (native TensorFlow through @tensorflow/tfjs-node-gpu or
- * @tensorflow/tfjs-node), `wasm` and `cpu`. A backend that does not start is reported and skipped.
+ * @tensorflow/tfjs-node), `webgpu`, `wasm` and `cpu`. Each backend first runs its numeric self-test, and
+ * webgpu also its adapter and buffer-size checks. A backend that does not start or fails a check is reported
+ * with the reason and skipped. `auto` in the list prints which backend `--backend auto` would choose and why.
  *
  * Each measurement stops after about `--seconds`, so with the defaults the whole run takes a few minutes.
  * The cpu backend, plain JavaScript, runs fewer steps in that time.
  *
- * Usage: deno run -A tasks/gpu_check.ts [--backends tensorflow,wasm,cpu] [--vocab 20000] [--seconds 30]
- *        [--softmax full] [--playlists 64] [--predict-steps 600]
+ * Usage: deno run -A tasks/gpu_check.ts [--backends tensorflow,webgpu,wasm,cpu] [--vocab 20000]
+ *        [--seconds 30] [--softmax full] [--playlists 64] [--predict-steps 600] [--allow-fallback-adapter]
  */
 
+import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { log } from "../lib/cli/progress.ts";
-import { type BackendName, selectBackend } from "../lib/model/backend.ts";
+import { chooseBackend, describeSelection } from "../lib/model/auto_backend.ts";
+import { BACKEND_NAMES, type BackendName, parseBackendChoice, verifyBackend } from "../lib/model/backend.ts";
+import { describeSelfTest } from "../lib/model/self_test.ts";
 import { trainTrack2Seq } from "../lib/model/train.ts";
 import { createModel } from "../lib/model/network.ts";
 import { predictGuided } from "../lib/predict/guided.ts";
@@ -21,15 +26,19 @@ import { createRandom } from "../lib/util/random.ts";
 
 const HELP = `Usage: deno run -A tasks/gpu_check.ts [options]
 
-Prints training tokens/s and prediction playlists/s on each TensorFlow.js backend that starts.
+Prints the self-test result, training tokens/s and prediction playlists/s on each TensorFlow.js backend
+that starts, and the reason for each backend that does not.
 
 Options:
-  --backends LIST    comma-separated backends to try, in order. Default: tensorflow,wasm,cpu.
+  --backends LIST    comma-separated backends to try, in order: tensorflow, webgpu, wasm, cpu, and
+                     auto, which prints the backend that --backend auto chooses and why, then
+                     measures it. Default: tensorflow,webgpu,wasm,cpu.
   --vocab N          vocabulary size of the model. Default: 20000.
   --seconds S        time budget of each measurement, in seconds. Default: 30.
   --softmax KIND     training loss: full or sampled (1,000 negatives). Default: full.
   --playlists N      playlists predicted together, 10 seeds each. Default: 64.
   --predict-steps N  prediction steps after the seeds, fewer when the budget is short. Default: 600.
+  --allow-fallback-adapter  measure webgpu on a software (fallback) adapter too, for diagnostics.
   -h, --help         show this help.
 `;
 
@@ -40,12 +49,13 @@ const SEEDS_PER_PLAYLIST = 10;
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    backends: { type: "string", default: "tensorflow,wasm,cpu" },
+    backends: { type: "string", default: BACKEND_NAMES.join(",") },
     vocab: { type: "string", default: "20000" },
     seconds: { type: "string", default: "30" },
     softmax: { type: "string", default: "full" },
     playlists: { type: "string", default: "64" },
     "predict-steps": { type: "string", default: "600" },
+    "allow-fallback-adapter": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -54,7 +64,14 @@ if (values.help) {
   Deno.exit(0);
 }
 
-const backends = values.backends.split(",").map((name) => name.trim()) as BackendName[];
+const requested = values.backends.split(",").map((name) => name.trim());
+const backends = requested.map((name) => {
+  try {
+    return parseBackendChoice(name, "--backends entry");
+  } catch (error) {
+    fail((error as Error).message);
+  }
+});
 const vocab = positiveInteger(values.vocab, "--vocab");
 const seconds = Number(values.seconds);
 const playlists = positiveInteger(values.playlists, "--playlists");
@@ -63,39 +80,81 @@ const softmax = values.softmax;
 if (!(seconds > 0)) fail(`Invalid --seconds "${values.seconds}": use a positive number.`);
 if (softmax !== "full" && softmax !== "sampled") fail(`Invalid --softmax "${softmax}": use full or sampled.`);
 if (vocab < 3) fail(`Invalid --vocab "${values.vocab}": use at least 3.`);
-const unknown = backends.filter((name) => !["tensorflow", "wasm", "cpu"].includes(name));
-if (unknown.length > 0) fail(`Invalid --backends "${unknown.join(",")}": use tensorflow, wasm or cpu.`);
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 const started = performance.now();
 log(
   `gpu_check: V=${vocab}, ${softmax} softmax, batch ${BATCH} x ${WINDOW} tokens, ${seconds} s per measurement`,
 );
-for (const name of backends) {
-  let registered: string;
-  try {
-    registered = await selectBackend(name, root);
-  } catch (error) {
-    console.log(`${name}: not available: ${(error as Error).message}`);
-    continue;
+const workload = {
+  vocabSize: vocab,
+  softmax: softmax as "full" | "sampled",
+  batchSize: BATCH,
+  window: WINDOW,
+  predictionBatch: playlists,
+};
+const allowFallbackAdapter = values["allow-fallback-adapter"];
+const measured = new Set<BackendName>();
+for (const choice of backends) {
+  let name: BackendName;
+  if (choice === "auto") {
+    try {
+      const selection = await chooseBackend({
+        projectRoot: root,
+        workload,
+        allowFallbackAdapter,
+        probe: { vocabSize: vocab, softmax: workload.softmax, batchSize: BATCH, window: WINDOW },
+      });
+      for (const line of describeSelection(selection)) console.log(line);
+      name = selection.backend;
+    } catch (error) {
+      console.log(`auto: ${(error as Error).message}`);
+      continue;
+    }
+  } else {
+    name = choice;
   }
-
-  const training = await measureTraining();
-  const timing = training.warmupSteps === 0
-    ? "1 step, its warm-up included, because one step takes longer than --seconds"
-    : `${training.steps} steps after ${training.warmupSteps} warm-up steps`;
-  console.log(
-    `${name} (${registered}): training ${training.tokensPerSecond.toFixed(0)} tokens/s (${timing})`,
-  );
-  const prediction = await measurePrediction();
-  console.log(
-    `${name} (${registered}): prediction ${prediction.playlistsPerSecond.toFixed(3)} playlists/s ` +
-      `(${playlists} playlists, ${SEEDS_PER_PLAYLIST} seeds, ${prediction.steps} steps; ` +
-      `${prediction.playlistStepsPerSecond.toFixed(0)} playlist-steps/s)`,
-  );
+  if (measured.has(name)) continue;
+  measured.add(name);
+  await measureBackend(name);
 }
 log(`gpu_check: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
+/** Checks one backend, then prints its training and prediction speed, or why it could not be measured. */
+async function measureBackend(name: BackendName): Promise<void> {
+  const verdict = await verifyBackend(name, root, { workload, allowFallbackAdapter });
+  if (!verdict.ok) {
+    console.log(`${name}: not available: ${verdict.reason}`);
+    return;
+  }
+  const registered = tf.getBackend();
+  if (verdict.selfTest) {
+    console.log(`${name} (${registered}): ${describeSelfTest(verdict.selfTest, verdict.selfTest.reference)}`);
+  }
+
+  try {
+    const training = await measureTraining();
+    const timing = training.warmupSteps === 0
+      ? "1 step, its warm-up included, because one step takes longer than --seconds"
+      : `${training.steps} steps after ${training.warmupSteps} warm-up steps`;
+    console.log(
+      `${name} (${registered}): training ${training.tokensPerSecond.toFixed(0)} tokens/s (${timing})`,
+    );
+  } catch (error) {
+    console.log(`${name} (${registered}): training failed: ${(error as Error).message}`);
+  }
+
+  try {
+    const prediction = await measurePrediction();
+    console.log(
+      `${name} (${registered}): prediction ${prediction.playlistsPerSecond.toFixed(3)} playlists/s ` +
+        `(${playlists} playlists, ${SEEDS_PER_PLAYLIST} seeds, ${prediction.steps} steps; ` +
+        `${prediction.playlistStepsPerSecond.toFixed(0)} playlist-steps/s)`,
+    );
+  } catch (error) {
+    console.log(`${name} (${registered}): prediction failed: ${(error as Error).message}`);
+  }
+}
 /**
  * Trains one or two warm-up steps, then as many steps as fit into the budget, at most 50. The first step
  * sets up kernels and memory, so a second warm-up step, when the budget allows, gives the step time to plan

@@ -9,7 +9,7 @@ Deno.test("gpu_check reports each backend", async () => {
       "-A",
       SCRIPT,
       "--backends",
-      "tensorflow,wasm",
+      "auto,tensorflow,webgpu,wasm",
       "--vocab",
       "50",
       "--seconds",
@@ -30,6 +30,19 @@ Deno.test("gpu_check reports each backend", async () => {
   ok(
     tensorflow.some((line) => line.includes("not available") || line.includes("tokens/s")),
     `no tensorflow line in:\n${stdout}`,
+  );
+  // Without a hardware WebGPU adapter webgpu is reported with the reason; with one it is checked and measured.
+  const webgpu = stdout.split("\n").filter((line) => line.startsWith("webgpu"));
+  ok(
+    webgpu.some((line) => line.includes("not available") || line.includes("self-test")),
+    `no webgpu line in:\n${stdout}`,
+  );
+  const chosen = stdout.match(/^backend auto: chose (\w+)$/m);
+  ok(chosen !== null, `no auto line in:\n${stdout}`);
+  ok(["tensorflow", "webgpu", "wasm", "cpu"].includes(chosen[1]), chosen[1]);
+  ok(
+    /^wasm \(wasm\): self-test passed: \d+ checks match cpu/m.test(stdout),
+    `no wasm self-test in:\n${stdout}`,
   );
   const training = stdout.match(/^wasm \(wasm\): training (\d+) tokens\/s/m);
   const prediction = stdout.match(/^wasm \(wasm\): prediction ([\d.]+) playlists\/s \(2 playlists/m);

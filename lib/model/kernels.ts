@@ -48,7 +48,9 @@ type MarkedKernelConfig = tf.KernelConfig & { [INSTALLED]?: true };
 /**
  * Registers the kernel fixes for `backendName`: the segment sum kernel on `wasm` and `cpu`, and the
  * transpose-first matrix products, in-place slicing and a float one-hot on `wasm`. Other backends are left
- * unchanged. Calling it again is a no-op.
+ * unchanged: tfjs-webgpu 4.22 has its own UnsortedSegmentSum, transposed products, SplitV and float one-hot,
+ * and they match wasm in the numeric self-test, gather gradients along both axes included. Calling it again
+ * is a no-op.
  *
  * Call it after the backend's package is imported, because the wrappers need the backend's own kernels.
  *
