@@ -8,14 +8,15 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { log } from "../lib/cli/progress.ts";
 import { MAX_RECOMMENDATIONS } from "../lib/eval/metrics.ts";
-import type { BackendName } from "../lib/model/backend.ts";
+import { chooseBackend, describeSelection } from "../lib/model/auto_backend.ts";
+import { type BackendChoice, type BackendName, parseBackendChoice } from "../lib/model/backend.ts";
 import { readPlaylistFile } from "../lib/mpd/read.ts";
 import {
   type PlaylistRecommendation,
   type PlaylistRequest,
   recommendPlaylist,
 } from "../lib/pipeline/recommend_playlist.ts";
-import { loadTrack2Seq, loadTrainedProfile } from "../lib/pipeline/trained_profile.ts";
+import { fitProfileCwva, loadTrack2Seq, loadTrainedProfile } from "../lib/pipeline/trained_profile.ts";
 import { runMain } from "../lib/cli/run_main.ts";
 
 const HELP = `Usage:
@@ -25,9 +26,17 @@ const HELP = `Usage:
 
 Continues a playlist with the Track2Seq model that "deno task reproduce --profile NAME" trained, and prints
 the recommended tracks, best first, with rank, track name, artist name and URI. Seed tracks that the
-profile's corpus does not contain, or that the model's vocabulary left out, are reported and skipped. With
-no usable seed, the recommendation is the most popular training tracks. Track2Seq continues from seed
-tracks, so a title alone gets that popularity fallback.
+profile's corpus does not contain, or that the model's vocabulary left out, are reported and skipped.
+
+Which method recommends, as printed on stderr and in the "method" field of --json:
+  track2seq        Track2Seq continues the usable seed tracks.
+  track2seq_cwva   no usable seed, but a title: CWVA guesses 100 seed tracks from the title and its
+                   ranking is merged with Track2Seq's continuation of them, as the study's
+                   track2seq_cwva method. CWVA's title word vectors are learned from the training
+                   playlists on each such call: about 15 s for the default profile's 19,200 on 2
+                   cores, and more on a full MPD.
+  popularity       no usable seed, and no title word that CWVA can use (an empty title, or only words
+                   such as "playlist" or "music"): the most popular training tracks.
 
 Options:
   --title TEXT       the playlist's title
@@ -38,7 +47,9 @@ Options:
   --profile NAME     profile whose artifacts to use (data/<profile>/). Default: default.
   --count N          number of tracks to print, 1 to ${MAX_RECOMMENDATIONS}. Default: ${MAX_RECOMMENDATIONS}.
   --json             print one JSON object instead of a table
-  --backend NAME     TensorFlow.js backend: wasm (default), cpu or tensorflow.
+  --backend NAME     TensorFlow.js backend: wasm (default), cpu, tensorflow, webgpu, or auto (the
+                     fastest that passes its self-test and a timed probe of about 10 s, printed
+                     with the reasons).
   --root DIR         folder that contains data/<profile>/. Default: this repository.
   -h, --help         show this help
 `;
@@ -69,9 +80,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`Invalid --count "${values.count}": use a whole number from 1 to ${MAX_RECOMMENDATIONS}.`);
     return 2;
   }
-  const backend = values.backend as BackendName;
-  if (!["wasm", "cpu", "tensorflow"].includes(backend)) {
-    console.error(`Invalid --backend "${backend}": use wasm, cpu or tensorflow.`);
+  let backendChoice: BackendChoice;
+  try {
+    backendChoice = parseBackendChoice(values.backend);
+  } catch (error) {
+    console.error((error as Error).message);
     return 2;
   }
   const request = await readRequest(values);
@@ -90,12 +103,37 @@ async function main(args: string[]): Promise<number> {
       `${profile.corpus.synthetic ? " (synthetic data)" : ""}, loaded in ${seconds(started)}`,
   );
 
-  const result = await recommendPlaylist(profile, request, count, async () => {
+  const loadModel = async () => {
+    let backend: BackendName;
+    if (backendChoice === "auto") {
+      const selection = await chooseBackend({
+        projectRoot: repository,
+        workload: { vocabSize: profile.split.vocabulary.size },
+      });
+      for (const line of describeSelection(selection)) log(line);
+      backend = selection.backend;
+    } else {
+      backend = backendChoice;
+    }
     const model = await loadTrack2Seq(profile, { backend, repository });
     log(`model: ${profile.paths.modelDir}, backend ${model.backend}`);
     return model;
-  });
-  reportSeeds(result);
+  };
+  const fitCwva = () => {
+    const fitStarted = performance.now();
+    log(`cwva: learning title word vectors from ${profile.split.sets.training.length} training playlists`);
+    const cwva = fitProfileCwva(profile, (progress) => {
+      log(
+        `cwva: skip-gram epoch ${progress.epoch} of ${progress.epochs} after ${
+          progress.seconds.toFixed(1)
+        } s`,
+      );
+    });
+    log(`cwva: ${cwva.vectors.size} title words, learned in ${seconds(fitStarted)}`);
+    return cwva;
+  };
+  const result = await recommendPlaylist(profile, request, count, { loadTrack2Seq: loadModel, fitCwva });
+  reportSeeds(result, request.title);
   log(`recommended ${result.tracks.length} tracks in ${seconds(started)}`);
 
   if (values.json) {
@@ -109,6 +147,8 @@ async function main(args: string[]): Promise<number> {
           unknown: result.seeds.unknown,
           out_of_vocabulary: result.seeds.outOfVocabulary,
         },
+        method: result.method,
+        title_seeds: result.titleSeeds,
         popularity_fallback: result.popularityFallback,
         tracks: result.tracks.map((track) => ({
           rank: track.rank,
@@ -144,7 +184,7 @@ async function readRequest(
   return { title: values.title ?? "", seedUris: values.seed ?? [] };
 }
 
-function reportSeeds(result: PlaylistRecommendation): void {
+function reportSeeds(result: PlaylistRecommendation, title: string): void {
   const { used, unknown, outOfVocabulary } = result.seeds;
   const total = used.length + unknown.length + outOfVocabulary.length;
   if (total > 0) log(`seeds: ${used.length} of ${total} used`);
@@ -157,8 +197,18 @@ function reportSeeds(result: PlaylistRecommendation): void {
         `playlists): ${outOfVocabulary.join(", ")}`,
     );
   }
-  if (result.popularityFallback) {
-    log("no usable seed track: falling back to the most popular tracks of the training playlists");
+  if (result.method === "track2seq_cwva") {
+    log(
+      `no usable seed track: CWVA guessed ${result.titleSeeds.length} seed tracks from the title ` +
+        `"${title}", and Track2Seq continued them (method track2seq_cwva)`,
+    );
+  } else if (result.method === "popularity") {
+    const reason = title.trim() === "" ? "and no title" : `and the title "${title}" has no word CWVA can use`;
+    log(
+      `no usable seed track ${reason}: falling back to the most popular training tracks (method popularity)`,
+    );
+  } else {
+    log("method track2seq: Track2Seq continued the seed tracks");
   }
 }
 

@@ -3,7 +3,14 @@
  * @module
  */
 
+import type { CwvaRecommender } from "../cwva/cwva.ts";
+import { normalizeTitle } from "../cwva/normalize.ts";
+import { Track2SeqCwvaRecommender } from "../cwva/track2seq_cwva.ts";
+import type { PlaylistQuery, Recommendation } from "../recommender.ts";
 import type { LoadedTrack2Seq, TrainedProfile } from "./trained_profile.ts";
+
+/** Seed tracks that CWVA guesses from a title for Track2Seq, as in the study's track2seq_cwva method. */
+const TITLE_SEED_COUNT = 100;
 
 /** A playlist to continue. */
 export interface PlaylistRequest {
@@ -38,30 +45,52 @@ export interface RecommendedTrack {
   score: number;
 }
 
+/**
+ * The method that produced a recommendation, named as in the study's results:
+ * - `track2seq`: Track2Seq continued the usable seeds;
+ * - `track2seq_cwva`: no seed was usable, so CWVA guessed seed tracks from the title and the recommendation
+ *   merges its ranking with Track2Seq's continuation of them, as the study's track2seq_cwva method does;
+ * - `popularity`: neither seeds nor title gave anything, so the most popular training tracks.
+ */
+export type RecommendationMethod = "track2seq" | "track2seq_cwva" | "popularity";
+
 /** The result of {@linkcode recommendPlaylist}. */
 export interface PlaylistRecommendation {
   seeds: SeedOutcome;
-  /** True when no seed was usable, so the recommendation is the most popular training tracks. */
+  method: RecommendationMethod;
+  /** Seed tracks that CWVA guessed from the title, as URIs, best first; empty unless `method` is track2seq_cwva. */
+  titleSeeds: string[];
+  /** True when `method` is popularity. */
   popularityFallback: boolean;
   tracks: RecommendedTrack[];
+}
+
+/** Loaders of the models that {@linkcode recommendPlaylist} uses only when the request needs them. */
+export interface PlaylistModels {
+  /** Loads the Track2Seq model; the model is disposed before `recommendPlaylist` returns. */
+  loadTrack2Seq: () => Promise<LoadedTrack2Seq>;
+  /** Fits CWVA over the training playlists as the study does (see `fitProfileCwva`). */
+  fitCwva: () => CwvaRecommender | Promise<CwvaRecommender>;
 }
 
 /**
  * Recommends up to `count` tracks to continue a playlist, never one of its seeds.
  *
- * With no usable seed, the recommendation comes from the popularity baseline and `loadModel` is not
- * called.
+ * With a usable seed, Track2Seq continues the seeds. Without one (no seed, or only seeds that are unknown
+ * or outside the model's vocabulary), a title with a word that CWVA can use goes through CWVA title-to-seeds
+ * and Track2Seq, as the study's track2seq_cwva method. Otherwise the recommendation comes from the
+ * popularity baseline, and nothing is loaded or fitted.
  *
  * @param profile The profile's corpus, split and popularity baseline.
  * @param request The title and seed URIs.
  * @param count The number of tracks, at most.
- * @param loadModel Loads the Track2Seq model; the model is disposed before this returns.
+ * @param models Loads the Track2Seq model and fits CWVA, each only when needed.
  */
 export async function recommendPlaylist(
   profile: TrainedProfile,
   request: PlaylistRequest,
   count: number,
-  loadModel: () => Promise<LoadedTrack2Seq>,
+  models: PlaylistModels,
 ): Promise<PlaylistRecommendation> {
   const { corpus, split } = profile;
   const idOfUri = new Map(corpus.tracks.uri.map((uri, id) => [uri, id]));
@@ -80,25 +109,79 @@ export async function recommendPlaylist(
   }
 
   const query = { pid: 0, name: request.title, seeds: Int32Array.from(seedIds) };
-  const popularityFallback = seeds.used.length === 0;
-  let answer;
-  if (popularityFallback) {
-    answer = profile.popularity.recommendOne(query, count);
-  } else {
-    const model = await loadModel();
-    try {
-      [answer] = await model.recommender.recommend([query], count);
-    } finally {
-      model.dispose();
+  let method: RecommendationMethod = "popularity";
+  let titleSeeds: Int32Array = new Int32Array();
+  let answer: Recommendation | undefined;
+  if (seeds.used.length > 0) {
+    method = "track2seq";
+    answer = await withTrack2Seq(models, (model) => model.recommender.recommend([query], count));
+  } else if (normalizeTitle(request.title).length > 0) {
+    const cwva = await models.fitCwva();
+    const titleQuery = { pid: 0, name: request.title, seeds: new Int32Array() };
+    titleSeeds = cwva.cwvaSeeds(titleQuery, TITLE_SEED_COUNT);
+    if (titleSeeds.length > 0) {
+      method = "track2seq_cwva";
+      answer = await withTrack2Seq(
+        models,
+        (model) => continueTitle(model, cwva, titleQuery, query.seeds, count),
+      );
     }
   }
+  answer ??= profile.popularity.recommendOne(query, count);
 
+  const scores = answer.scores;
   const tracks = Array.from(answer.tracks, (id, index): RecommendedTrack => ({
     rank: index + 1,
     uri: corpus.tracks.uri[id],
     name: corpus.tracks.name[id],
     artistName: corpus.tracks.artistName[id],
-    score: answer.scores[index],
+    score: scores[index],
   }));
-  return { seeds, popularityFallback, tracks };
+  return {
+    seeds,
+    method,
+    titleSeeds: Array.from(titleSeeds, (id) => corpus.tracks.uri[id]),
+    popularityFallback: method === "popularity",
+    tracks,
+  };
+}
+
+/** Loads the Track2Seq model, runs `use` with it and disposes of it. */
+async function withTrack2Seq(
+  models: PlaylistModels,
+  use: (model: LoadedTrack2Seq) => Promise<Recommendation[]>,
+): Promise<Recommendation> {
+  const model = await models.loadTrack2Seq();
+  try {
+    const [answer] = await use(model);
+    return answer;
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Recommends for a title with the study's track2seq_cwva method, leaving out `exclude`: the request's
+ * known seeds, which the model cannot use. Track2SeqCwvaRecommender guesses seeds only for a playlist
+ * without seeds, so they stay out of the query and are filtered from its recommendation instead.
+ */
+async function continueTitle(
+  model: LoadedTrack2Seq,
+  cwva: CwvaRecommender,
+  query: PlaylistQuery,
+  exclude: Int32Array,
+  count: number,
+): Promise<Recommendation[]> {
+  const recommender = new Track2SeqCwvaRecommender(model.recommender, cwva, TITLE_SEED_COUNT);
+  const [answer] = await recommender.recommend([query], count + exclude.length);
+  const excluded = new Set(exclude);
+  const keep = Array.from(answer.tracks.keys()).filter((k) => !excluded.has(answer.tracks[k])).slice(
+    0,
+    count,
+  );
+  return [{
+    pid: answer.pid,
+    tracks: Int32Array.from(keep, (k) => answer.tracks[k]),
+    scores: Float32Array.from(keep, (k) => answer.scores[k]),
+  }];
 }

@@ -5,10 +5,12 @@
  */
 
 import { PopularityRecommender } from "../baselines/popularity.ts";
+import { type CwvaRecommender, fitCwva } from "../cwva/cwva.ts";
 import type { Corpus } from "../data/corpus.ts";
 import { INGEST_FILES } from "../data/ingest.ts";
 import { loadCorpus } from "../data/load.ts";
 import { countTracks } from "../data/split.ts";
+import type { SkipGramProgress } from "../embeddings/skipgram.ts";
 import { type BackendName, selectBackend } from "../model/backend.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { Track2SeqRecommender } from "../predict/track2seq_recommender.ts";
@@ -37,7 +39,7 @@ export interface LoadedTrack2Seq {
 
 /** Options of {@linkcode loadTrack2Seq}. */
 export interface LoadTrack2SeqOptions {
-  /** TensorFlow.js backend. Default `wasm`. */
+  /** TensorFlow.js backend. Default `wasm`. Resolve `auto` with `chooseBackend` first. */
   backend: BackendName;
   /** The repository, whose node_modules contains the native TensorFlow packages. Default: working folder. */
   repository: string;
@@ -73,7 +75,9 @@ export async function loadTrack2Seq(
   options: Partial<LoadTrack2SeqOptions> = {},
 ): Promise<LoadedTrack2Seq> {
   await requireArtifact(`${profile.paths.modelDir}/model.json`, profile.config.name);
-  const backend = await selectBackend(options.backend ?? "wasm", options.repository ?? Deno.cwd());
+  const backend = await selectBackend(options.backend ?? "wasm", options.repository ?? Deno.cwd(), {
+    workload: { vocabSize: profile.split.vocabulary.size },
+  });
   const { model, optimizer } = await loadCheckpoint(profile.paths.modelDir);
   optimizer?.dispose();
 
@@ -86,6 +90,50 @@ export async function loadTrack2Seq(
     seed: profile.config.seed,
   });
   return { recommender, backend, dispose: () => model.dispose() };
+}
+
+/**
+ * Fits CWVA over the profile's training playlists with the settings of the study's cwva and track2seq_cwva
+ * methods (see {@linkcode fitStudyCwva}), with the popularity baseline as the fallback. The study does not
+ * store the vectors, so they are learned again, which takes about as long as in the study's evaluation
+ * stage.
+ *
+ * @param onProgress called after each skip-gram epoch.
+ */
+export function fitProfileCwva(
+  profile: TrainedProfile,
+  onProgress?: (progress: SkipGramProgress) => void,
+): CwvaRecommender {
+  return fitStudyCwva(
+    profile.corpus,
+    profile.split.sets.training,
+    profile.config,
+    profile.popularity,
+    onProgress,
+  );
+}
+
+/**
+ * Fits CWVA with the settings of the study's cwva and track2seq_cwva methods, which the study's evaluation
+ * and {@linkcode fitProfileCwva} share: skip-gram seeded with the profile's seed, then the profile's CWVA
+ * options, and `fallback` for titles without a usable word.
+ *
+ * @param training Indices of the training playlists in `corpus.playlists`.
+ * @param fallback The popularity baseline over the training playlists.
+ * @param onProgress called after each skip-gram epoch.
+ */
+export function fitStudyCwva(
+  corpus: Corpus,
+  training: readonly number[],
+  config: StudyConfig,
+  fallback: PopularityRecommender,
+  onProgress?: (progress: SkipGramProgress) => void,
+): CwvaRecommender {
+  return fitCwva(corpus, training, {
+    skipGram: { seed: config.seed },
+    ...config.baselines?.cwva,
+    fallback,
+  }, onProgress);
 }
 
 async function requireArtifact(path: string, profile: string): Promise<void> {
