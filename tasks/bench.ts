@@ -26,6 +26,10 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
     const { predictBatchedVsSingle } = await import("../bench/predict_batched_vs_single.ts");
     return () => predictBatchedVsSingle();
   },
+  train_700k: async () => {
+    const { train700k } = await import("../bench/train_700k.ts");
+    return () => train700k();
+  },
   train_vs_pytorch_full_20k: async () => {
     const { trainVsPytorch } = await import("../bench/train_vs_pytorch.ts");
     return () => trainVsPytorch({ vocab: 20_000, softmax: "full" });

@@ -2,13 +2,15 @@
  * Reruns the whole Track2Seq study headlessly: data, split, training, evaluation, report, then the chapter
  * notebooks.
  *
- * Usage: deno task reproduce [--profile smoke|default] [--mpd DIR] [--backend wasm|cpu|tensorflow] [--force]
+ * Usage: deno task reproduce [--profile smoke|default] [--mpd DIR] [--backend wasm|cpu|tensorflow|webgpu|auto]
+ *        [--tables heap|host] [--force]
  */
 
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { log, ProgressBar } from "../lib/cli/progress.ts";
-import { type BackendName, selectBackend } from "../lib/model/backend.ts";
+import { type BackendSelection, chooseBackend, describeSelection } from "../lib/model/auto_backend.ts";
+import { type BackendName, parseBackendChoice, selectBackend } from "../lib/model/backend.ts";
 import {
   executedNotebookPath,
   executeNotebooks,
@@ -31,12 +33,21 @@ Options:
                    under 30 minutes on 2 cores). Default: default.
   --mpd DIR        read a folder of real MPD slices (mpd.slice.*.json) instead of synthetic data;
                    artifacts go to data/mpd and figures/mpd.
-  --backend NAME   TensorFlow.js backend: wasm (default), cpu, or tensorflow (needs
-                   @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed).
+  --backend NAME   TensorFlow.js backend: wasm (default), cpu, tensorflow (needs
+                   @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed), webgpu (a
+                   hardware WebGPU adapter that passes a numeric self-test), or auto: the fastest
+                   backend that passes its self-test and a short timed probe, printed with the
+                   reasons. The backend used is recorded in the training manifest.
   --epochs N       override the profile's training epochs.
   --softmax KIND   override the profile's training loss: full or sampled (sampled softmax with
                    popularity-drawn negatives and the logQ correction).
   --learning-rate X  override the profile's Adam learning rate.
+  --tables WHERE   where the embedding and output tables live: heap (the wasm heap, dense Adam,
+                   up to about 200,000 tracks; the default) or host (JavaScript memory, 3,084
+                   bytes per track, only the rows of each batch uploaded and updated with sparse
+                   Adam), for vocabularies too large for the wasm heap. host needs the sampled
+                   softmax (--softmax sampled, the default profile's). host is recorded in
+                   the training manifest, data/<profile>/training.json.
   --stride N       tokens between the starts of consecutive training windows (1 to the window,
                    50); the original study used 5. Default: the window, so windows do not overlap.
   --prediction MODE  guided prediction: fully (a random seed per step, the default) or semi (the
@@ -65,6 +76,7 @@ function parseOptions() {
         epochs: { type: "string" },
         softmax: { type: "string" },
         "learning-rate": { type: "string" },
+        tables: { type: "string" },
         stride: { type: "string" },
         prediction: { type: "string" },
         "thesis-compatible": { type: "boolean", default: false },
@@ -88,9 +100,15 @@ if (values.mpd && values.profile) {
   console.error("Use either --profile or --mpd, not both: --mpd always uses the mpd profile.");
   Deno.exit(2);
 }
-const backend = values.backend as BackendName;
-if (!["wasm", "cpu", "tensorflow"].includes(backend)) {
-  console.error(`Invalid --backend "${backend}": use wasm, cpu or tensorflow.`);
+let backendChoice;
+try {
+  backendChoice = parseBackendChoice(values.backend);
+} catch (error) {
+  console.error((error as Error).message);
+  Deno.exit(2);
+}
+if (values.tables !== undefined && values.tables !== "heap" && values.tables !== "host") {
+  console.error(`Invalid --tables "${values.tables}": use heap or host.`);
   Deno.exit(2);
 }
 
@@ -143,6 +161,22 @@ function applyOverrides(): void {
     if (!(rate > 0)) fail(`Invalid --learning-rate "${values["learning-rate"]}": use a positive number.`);
     config.training.learningRate = rate;
   }
+  if (values.tables !== undefined) {
+    // An unset field means heap, so heap is stored only over a profile that sets host. The training stage's
+    // key hashes the settings, so --tables heap keeps the key, and the cached model, of a run without it.
+    if (values.tables === "host" || config.training.tables !== undefined) {
+      config.training.tables = values.tables as "heap" | "host";
+    }
+  }
+  if (config.training.tables === "host" && config.training.softmax !== "sampled") {
+    const source = values.tables === undefined
+      ? `Profile ${config.name} sets tables "host"`
+      : `Invalid --tables "host"`;
+    fail(
+      `${source}: host tables train only with the sampled softmax, and this run uses softmax ` +
+        `"${config.training.softmax}". Add --softmax sampled, or use --tables heap.`,
+    );
+  }
   if (values.name !== undefined) {
     if (!/^[A-Za-z0-9_-]+$/.test(values.name)) {
       fail(`Invalid --name "${values.name}": use letters, digits, "-" and "_" only.`);
@@ -159,9 +193,27 @@ const reporter: StudyReporter = {
 const start = performance.now();
 log(`reproduce: profile ${config.name}${config.mpdDir ? ` from ${config.mpdDir}` : " (synthetic data)"}`);
 
-// A missing native backend is reported before any stage runs, not after generation and ingestion.
-await selectBackend(backend, root).catch(exitWithError);
-const outcome = await runStudy(config, { root, backend, force: values.force, reporter }).catch(exitWithError);
+// A missing native backend is reported before any stage runs, not after generation and ingestion. `auto` is
+// resolved here, so the stages, their keys and the manifest see the backend actually used.
+let backend: BackendName;
+let backendSelection: BackendSelection | undefined;
+if (backendChoice === "auto") {
+  backendSelection = await chooseBackend({
+    projectRoot: root,
+    probe: {
+      softmax: config.training.softmax,
+      batchSize: config.training.batchSize,
+      window: config.training.window,
+    },
+  }).catch(exitWithError);
+  for (const line of describeSelection(backendSelection)) log(line);
+  backend = backendSelection.backend;
+} else {
+  backend = backendChoice;
+  await selectBackend(backend, root).catch(exitWithError);
+}
+const outcome = await runStudy(config, { root, backend, backendSelection, force: values.force, reporter })
+  .catch(exitWithError);
 log(`reproduce: results in ${outcome.paths.figuresDir}`);
 
 /** Prints an expected failure (bad input, a missing package) as one message, without a stack trace. */

@@ -6,6 +6,8 @@ import { ALL_METHODS, getProfile } from "../lib/pipeline/profiles.ts";
 import { runStudy } from "../lib/pipeline/study.ts";
 import type { SplitArtifact } from "../lib/pipeline/paths.ts";
 import { SEED_BUCKETS } from "../lib/data/split.ts";
+import { evaluateRecommender } from "../lib/eval/evaluate.ts";
+import { fitProfileCwva, loadTrainedProfile } from "../lib/pipeline/trained_profile.ts";
 
 /** Writes generated slices as a real MPD copy cut down in the wild would look: fields dropped, pids renumbered. */
 async function writeCutDownMpd(dir: string, playlists: number): Promise<void> {
@@ -61,12 +63,23 @@ Deno.test({
 
       const split: SplitArtifact = JSON.parse(await Deno.readTextFile(outcome.paths.splitFile));
       deepStrictEqual(split.strata_features, ["num_tracks", "popularity"]);
+      deepStrictEqual(split.strata_missing, { num_tracks: 0, popularity: 0 });
       ok(split.test.every((pid) => pid >= 500000), "test pids are the input's pids");
       for (
         const name of ["results.json", "results.md", "r_precision_by_seed.svg", "r_precision_by_seed.png"]
       ) {
         ok((await Deno.stat(join(outcome.paths.figuresDir, name))).size > 0, `${name} is empty`);
       }
+
+      // deno task recommend fits CWVA as the study's cwva method does, so it scores the same.
+      const profile = await loadTrainedProfile(root, "mpd");
+      const cwva = await evaluateRecommender(fitProfileCwva(profile), profile.split.testCases, {
+        batchSize: 64,
+      });
+      const saved = JSON.parse(await Deno.readTextFile(join(outcome.paths.methodsDir, "cwva.json")));
+      // The saved file went through JSON, which writes NaN as null.
+      deepStrictEqual(JSON.parse(JSON.stringify(cwva.results)), saved.results);
+      deepStrictEqual(JSON.parse(JSON.stringify(cwva.scores)), saved.scores);
 
       // Nothing changed, so a second run reuses every stage.
       const again = await runStudy(config, { root, backend: "wasm" });
@@ -76,6 +89,18 @@ Deno.test({
       config.prediction = { steps: 12, topK: 20 };
       const changed = await runStudy(config, { root, backend: "wasm" });
       deepStrictEqual(changed.ran, ["evaluate track2seq", "evaluate track2seq_cwva", "report"]);
+
+      // Host tables (reproduce's --tables host) are part of the training stage's key and its manifest.
+      config.training = { ...config.training, softmax: "sampled", sampledNegatives: 50, tables: "host" };
+      const host = await runStudy(config, { root, backend: "wasm" });
+      deepStrictEqual(host.ran, ["train", "evaluate track2seq", "evaluate track2seq_cwva", "report"]);
+      const training = JSON.parse(await Deno.readTextFile(host.paths.trainingFile));
+      strictEqual(training.config.tables, "host");
+      const modelFile = JSON.parse(await Deno.readTextFile(join(host.paths.modelDir, "model.json")));
+      strictEqual(modelFile.track2seq.tables, "host");
+      for (const method of ["track2seq", "track2seq_cwva"]) {
+        strictEqual(host.results.methods[method].overall.playlists, 30);
+      }
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -39,6 +39,11 @@ export interface StudyConfig {
     /** Negatives per batch of the sampled softmax. */
     sampledNegatives: number;
     learningRate: number;
+    /**
+     * The storage of the embedding and output tables: `heap` (wasm heap, up to about 200,000 tracks) or
+     * `host` (JavaScript memory, 3,084 bytes per track, sampled softmax only). Unset means `heap`.
+     */
+    tables?: "heap" | "host";
   };
   /** Methods to evaluate, by name: popularity, wmf, w2v, cwva, track2seq, track2seq_cwva. */
   methods: string[];

@@ -12,35 +12,47 @@ import type { Corpus } from "../data/corpus.ts";
 import { ingestMpd } from "../data/ingest.ts";
 import { describeIngestReport } from "../data/ingest_summary.ts";
 import { loadCorpus } from "../data/load.ts";
-import { countTracks, type EvaluationCase, seedBuckets, type Split, splitCorpus } from "../data/split.ts";
+import {
+  countTracks,
+  describeStrata,
+  type EvaluationCase,
+  seedBuckets,
+  type Split,
+  splitCorpus,
+} from "../data/split.ts";
 import { buildVocabulary, tokenStream, type Vocabulary } from "../data/vocabulary.ts";
 import { PopularityRecommender } from "../baselines/popularity.ts";
 import { fitW2v } from "../baselines/w2v.ts";
 import { fitWmf } from "../baselines/wmf.ts";
-import { type CwvaRecommender, fitCwva } from "../cwva/cwva.ts";
+import type { CwvaRecommender } from "../cwva/cwva.ts";
 import { Track2SeqCwvaRecommender } from "../cwva/track2seq_cwva.ts";
 import { evaluateRecommender } from "../eval/evaluate.ts";
 import { formatResultsMarkdown } from "../eval/report.ts";
 import type { MethodResults, StudyResults } from "../eval/results.ts";
+import type { BackendSelection } from "../model/auto_backend.ts";
 import { type BackendName, selectBackend } from "../model/backend.ts";
 import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint.ts";
 import { trainTrack2Seq } from "../model/train.ts";
 import { loadLatestCheckpoint } from "../model/training_checkpoints.ts";
 import { SYNTHETIC_MPD_VERSION, writeSyntheticMpd } from "../mpd/generate.ts";
 import { writeStudyFigures } from "../plots/study_figures.ts";
+import { DEFAULT_GUIDED_OPTIONS } from "../predict/guided_options.ts";
 import { Track2SeqRecommender } from "../predict/track2seq_recommender.ts";
 import type { Recommender } from "../recommender.ts";
 import { hashConfig, isStageFresh, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "./artifacts.ts";
 import { type SplitArtifact, type StudyPaths, studyPaths } from "./paths.ts";
 import type { StudyConfig } from "./profiles.ts";
 import { SILENT_REPORTER, type StudyReporter } from "./reporter.ts";
+import { fitStudyCwva } from "./trained_profile.ts";
 
 /** Options of {@linkcode runStudy}. */
 export interface RunStudyOptions {
   /** Repository root; artifacts go to `data/` and `figures/` below it. Default: the working folder. */
   root?: string;
-  /** TensorFlow.js backend. Default `wasm`. */
+  /** TensorFlow.js backend. Default `wasm`. Resolve `auto` with `chooseBackend` first. */
   backend?: BackendName;
+  /** The choice of `--backend auto` that picked `backend`, recorded in the training manifest. Default: none. */
+  backendSelection?: BackendSelection;
   /** Rerun every stage even when its earlier output matches. Default false. */
   force?: boolean;
   reporter?: StudyReporter;
@@ -139,12 +151,13 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
       short_of_bucket: cases.filter((e) => e.seeds.length < e.bucket).length,
       vocabulary_size: vocabulary.size,
       strata_features: s.strataFeatures,
+      strata_missing: s.strataMissing,
       eligible: s.eligible,
     };
     await writeJsonAtomic(paths.splitFile, artifact);
     reporter.info(
       `split: ${s.train.length} train, ${s.dev.length} dev, ${s.test.length} test playlists ` +
-        `(${s.eligible} eligible); strata on ${s.strataFeatures.join(", ")}; vocabulary ${vocabulary.size}`,
+        `(${s.eligible} eligible); strata on ${describeStrata(s)}; vocabulary ${vocabulary.size}`,
     );
     if (artifact.short_of_bucket > 0) {
       reporter.info(
@@ -163,10 +176,19 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
   // 4. Track2Seq training.
   const trainKey = await hashConfig({ stage: "train", split: splitKey, training: config.training, backend });
   await runStage("train", trainKey, async () => {
-    const backendName = await selectBackend(backend, root);
     const c = await getCorpus();
     const s = await getSplit();
     const v = await getVocabulary();
+    const backendName = await selectBackend(backend, root, {
+      workload: {
+        vocabSize: v.size,
+        batchSize: config.training.batchSize,
+        window: config.training.window,
+        softmax: config.training.softmax,
+        sampledNegatives: config.training.sampledNegatives,
+        predictionBatch: TRACK2SEQ_PREDICTION_BATCH,
+      },
+    });
     const trainTokens = tokenStream(c, s.train, v);
     const devTokens = tokenStream(c, s.dev, v);
     reporter.info(
@@ -210,6 +232,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
 
     await saveCheckpoint(trained.model, paths.modelDir, {
       optimizer: trained.optimizer,
+      tableOptimizer: trained.tableOptimizer,
       step: trained.step,
       options: { ...trained.options },
       metadata: { vocabulary_size: v.size, profile: config.name },
@@ -220,6 +243,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
       tokens_per_second: trained.tokensPerSecond,
       seconds,
       backend: backendName,
+      ...backendSelectionRecord(options.backendSelection),
       training_tokens: trainTokens.length,
       config: config.training,
     });
@@ -255,6 +279,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
       prediction: spec.usesTrack2Seq ? config.prediction : null,
       options: config.baselines?.[method as keyof StudyConfig["baselines"]] ?? null,
       seed: config.seed,
+      ...(spec.revision === undefined ? {} : { revision: spec.revision }),
     });
     methodKeys[method] = key;
     await runStage(`evaluate ${method}`, key, async () => {
@@ -346,7 +371,9 @@ class MethodModels {
 
   async track2seq(): Promise<Track2SeqRecommender> {
     if (!this.#track2seq) {
-      await selectBackend(this.#options.backend, this.#options.root);
+      await selectBackend(this.#options.backend, this.#options.root, {
+        workload: { vocabSize: this.vocabulary.size, predictionBatch: TRACK2SEQ_PREDICTION_BATCH },
+      });
       const { model, optimizer } = await loadCheckpoint(this.#options.modelDir);
       optimizer?.dispose();
       const recommender = new Track2SeqRecommender(model, this.vocabulary, this.popularity(), {
@@ -364,11 +391,7 @@ class MethodModels {
   cwva(): CwvaRecommender {
     if (this.#cwva) return this.#cwva;
     this.#options.reporter.info("cwva: learning title word vectors from the training playlists");
-    return this.#cwva = fitCwva(this.corpus, this.split.train, {
-      skipGram: { seed: this.config.seed },
-      ...this.config.baselines?.cwva,
-      fallback: this.popularity(),
-    });
+    return this.#cwva = fitStudyCwva(this.corpus, this.split.train, this.config, this.popularity());
   }
 
   dispose(): void {
@@ -377,34 +400,44 @@ class MethodModels {
 }
 
 /** The builder of each method of the study, and whether it needs the trained Track2Seq model. */
-const METHODS: Record<string, { usesTrack2Seq: boolean; build(models: MethodModels): Promise<Recommender> }> =
-  {
-    popularity: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.popularity()) },
-    wmf: {
-      usesTrack2Seq: false,
-      build: (m) =>
-        Promise.resolve(fitWmf(m.corpus, m.split.train, {
-          seed: m.config.seed,
-          ...m.config.baselines?.wmf,
-          fallback: m.popularity(),
-        })),
-    },
-    w2v: {
-      usesTrack2Seq: false,
-      build: (m) =>
-        Promise.resolve(fitW2v(m.corpus, m.split.train, {
-          seed: m.config.seed,
-          ...m.config.baselines?.w2v,
-          fallback: m.popularity(),
-        })),
-    },
-    cwva: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.cwva()) },
-    track2seq: { usesTrack2Seq: true, build: (m) => m.track2seq() },
-    track2seq_cwva: {
-      usesTrack2Seq: true,
-      build: async (m) => new Track2SeqCwvaRecommender(await m.track2seq(), m.cwva()),
-    },
-  };
+/**
+ * How each method is built. `revision` enters the method's stage key, so raising it after a change to the
+ * method's code reruns its stage on the next reproduce.
+ */
+const METHODS: Record<
+  string,
+  { usesTrack2Seq: boolean; revision?: number; build(models: MethodModels): Promise<Recommender> }
+> = {
+  popularity: { usesTrack2Seq: false, build: (m) => Promise.resolve(m.popularity()) },
+  wmf: {
+    usesTrack2Seq: false,
+    build: (m) =>
+      Promise.resolve(fitWmf(m.corpus, m.split.train, {
+        seed: m.config.seed,
+        ...m.config.baselines?.wmf,
+        fallback: m.popularity(),
+      })),
+  },
+  w2v: {
+    usesTrack2Seq: false,
+    // Revision 2: skip-gram pairs update in a WebAssembly SIMD kernel, in float32 throughout.
+    revision: 2,
+    build: (m) =>
+      fitW2v(m.corpus, m.split.train, {
+        seed: m.config.seed,
+        ...m.config.baselines?.w2v,
+        fallback: m.popularity(),
+      }),
+  },
+  // Revision 2 of the CWVA methods: their title vectors train with the same SIMD kernel as w2v.
+  cwva: { usesTrack2Seq: false, revision: 2, build: (m) => Promise.resolve(m.cwva()) },
+  track2seq: { usesTrack2Seq: true, build: (m) => m.track2seq() },
+  track2seq_cwva: {
+    usesTrack2Seq: true,
+    revision: 2,
+    build: async (m) => new Track2SeqCwvaRecommender(await m.track2seq(), m.cwva()),
+  },
+};
 
 /**
  * Writes `results.json`, `results.md` and every study figure of a profile (`STUDY_FIGURES`, as SVG and
@@ -431,3 +464,23 @@ async function describeInput(input: string): Promise<Array<[string, number, numb
 
 export type { EvaluationCase, SplitArtifact, StudyPaths };
 export { studyPaths };
+
+/** Playlists that Track2Seq's guided prediction advances together, the predictor's default batch size. */
+const TRACK2SEQ_PREDICTION_BATCH = DEFAULT_GUIDED_OPTIONS.batchSize;
+
+/** Builds the manifest field that records how `--backend auto` chose the backend, or nothing without one. */
+function backendSelectionRecord(selection: BackendSelection | undefined): Record<string, unknown> {
+  if (selection === undefined) return {};
+  return {
+    backend_selection: {
+      requested: "auto",
+      chosen: selection.backend,
+      candidates: selection.reports.map((report) => ({
+        backend: report.backend,
+        outcome: report.outcome,
+        reason: report.reason,
+        training_tokens_per_second: report.probe?.trainingTokensPerSecond,
+      })),
+    },
+  };
+}
