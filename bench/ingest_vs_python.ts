@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { BenchmarkEntry } from "../lib/bench/results.ts";
 import { writeSyntheticMpd } from "../lib/mpd/generate.ts";
+import { ensurePythonModule, PYTHON } from "./python_reference.ts";
 
 /** Options of {@linkcode ingestVsPython}. */
 export interface IngestBenchmarkOptions {
@@ -46,8 +47,6 @@ const FULL_MPD = { slices: 1000, playlists: 1_000_000, occurrences: 66_346_428, 
 
 /** The memory that the projection must stay within. */
 const MEMORY_LIMIT_MB = 8 * 1024;
-
-const PYTHON = "/usr/bin/python3";
 
 /** The report that bench/ingest_run.ts prints. */
 interface OursReport {
@@ -294,37 +293,14 @@ function buildEntry(
   };
 }
 
-/** Installs python3-pandas with apt-get when the reference interpreter lacks it; never on CI. */
+/** Installs python3-pandas when the reference interpreter lacks it, and returns the versions in use. */
 async function ensurePandas(): Promise<string> {
-  const versions = () =>
-    new Deno.Command(PYTHON, {
-      args: ["-c", "import sys, pandas; print(sys.version.split()[0], pandas.__version__)"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-  let probe = await versions();
-  if (!probe.success) {
-    if (Deno.env.get("CI")) {
-      throw new Error(
-        `Running the Python reference failed: ${PYTHON} has no pandas module, and CI installs nothing. ` +
-          "Install python3-pandas into the CI image, or run the benchmark elsewhere.",
-      );
-    }
-    const install = await new Deno.Command("apt-get", {
-      args: ["install", "-y", "--no-install-recommends", "python3-pandas"],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!install.success) {
-      throw new Error(
-        `Installing python3-pandas with apt-get failed: ${
-          new TextDecoder().decode(install.stderr).trim()
-        }. ` +
-          'Install it as root with "apt-get install -y --no-install-recommends python3-pandas".',
-      );
-    }
-    probe = await versions();
-  }
+  await ensurePythonModule("pandas", "python3-pandas");
+  const probe = await new Deno.Command(PYTHON, {
+    args: ["-c", "import sys, pandas; print(sys.version.split()[0], pandas.__version__)"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
   const [python, pandas] = new TextDecoder().decode(probe.stdout).trim().split(" ");
   return `Python ${python}, pandas ${pandas}`;
 }

@@ -6,7 +6,7 @@
  * and the kernels that took the most time in one extra profiled step.
  *
  * Usage: deno run -A bench/train_tfjs.ts --vocab 20000 --softmax full [--batch 32] [--window 50]
- *        [--warmup 2] [--steps 10] [--negatives 1000] [--seed 1] [--backend wasm]
+ *        [--warmup 2] [--steps 10] [--negatives 1000] [--seed 1] [--backend wasm] [--tables heap|host]
  */
 
 import * as tf from "@tensorflow/tfjs";
@@ -27,12 +27,18 @@ const { values } = parseArgs({
     steps: { type: "string", default: "10" },
     seed: { type: "string", default: "1" },
     backend: { type: "string", default: "wasm" },
+    tables: { type: "string", default: "heap" },
   },
 });
 const vocab = Number(values.vocab);
 const softmax = values.softmax;
 if (!Number.isInteger(vocab) || vocab < 3 || (softmax !== "full" && softmax !== "sampled")) {
   console.error("Invalid arguments: use --vocab N (at least 3) and --softmax full|sampled.");
+  Deno.exit(2);
+}
+const tables = values.tables;
+if (tables !== "heap" && tables !== "host") {
+  console.error(`Invalid --tables "${tables}": use heap or host.`);
   Deno.exit(2);
 }
 const batch = Number(values.batch);
@@ -54,6 +60,7 @@ const result = await trainTrack2Seq(tokens, vocab, {
   seed: Number(values.seed),
   epochs: 2,
   maxSteps: totalSteps,
+  tables,
 }, ({ step }) => {
   if (step === warmup) timedFrom = performance.now();
   if (step === totalSteps) timedTo = performance.now();
@@ -71,6 +78,7 @@ const profile = await tf.profile(async () => {
     epochs: 2,
     maxSteps: totalSteps + 1,
     resumeFrom: result,
+    tables,
   });
 });
 const profiledSeconds = (performance.now() - stepStarted) / 1000;
@@ -97,6 +105,7 @@ console.log(JSON.stringify({
   peak_rss_mb: await peakResidentMiB(),
   wasm_heap_mb: wasmHeapMiB(),
   backend,
+  tables,
   profiled_step_s: profiledSeconds,
   profiled_kernels_s: kernelMs / 1000,
   profiled_kernel_count: kernelCount,

@@ -18,8 +18,7 @@ import { readWordVectors } from "../lib/embeddings/word_vectors.ts";
 import { evaluateRecommender } from "../lib/eval/evaluate.ts";
 import type { Recommender } from "../lib/recommender.ts";
 import { prepareBenchCorpus } from "./als.ts";
-
-const PYTHON = "/usr/bin/python3";
+import { ensurePythonModule, PYTHON } from "./python_reference.ts";
 
 /**
  * Training threads of each side. The count is fixed, so entries from different machines compare the same
@@ -40,6 +39,7 @@ interface GensimReport {
 
 /** Runs the benchmark and returns its entry. */
 export async function w2vVsGensim(): Promise<Omit<BenchmarkEntry, "command" | "machine" | "date">> {
+  await ensurePythonModule("gensim", "python3-gensim");
   const { corpus, split } = await prepareBenchCorpus();
   const cases = seedBuckets(corpus, split.test);
   const loadBefore = Deno.loadavg()[0];

@@ -54,7 +54,7 @@ async function main(args: string[]): Promise<number> {
   let done = 0;
   const written = await writeSyntheticMpd(values.out, { playlists, seed }, (slice) => {
     done += slice.playlists;
-    console.error(`wrote ${slice.path} (${done} playlists)`);
+    console.error(`wrote ${slice.path}: ${slice.playlists} playlists (${done} so far)`);
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.error(

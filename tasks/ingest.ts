@@ -16,7 +16,8 @@ them, and writes playlists.parquet, playlist_tracks.parquet, tracks.parquet and 
 output folder. Each finished slice is kept in DIR/parts/, so a run that stops on an invalid file or on
 Ctrl-C resumes after the last finished slice when started again; the tables are only written when every
 slice is done. Playlists with an empty tracks array are skipped and listed in the report. Other files in
-the folder, such as the MPD's stats.json, are not read; the summary and the report list them.
+the folder, such as the MPD's stats.json, are not read; the summary and the report list them. The summary
+also notes pid ranges that no slice file name covers, such as those of a missing slice.
 
 Options:
   --input PATH     folder of slice files, or one slice file (required)
@@ -63,8 +64,9 @@ async function main(args: string[]): Promise<number> {
         if (progress.stage === "read") {
           console.error(
             `${progress.reused ? "reused" : "read"} ${progress.filesDone}/${progress.filesTotal} ` +
-              `${basename(progress.file)}: ${progress.playlists} playlists, ${progress.trackOccurrences} ` +
-              `track occurrences (${elapsed()})`,
+              `${basename(progress.file)}: ${progress.filePlaylists} playlists, ` +
+              `${progress.fileTrackOccurrences} track occurrences (${progress.playlists} playlists so far, ` +
+              `${elapsed()})`,
           );
         } else {
           console.error(`writing Parquet tables to ${values.out} (${elapsed()})`);

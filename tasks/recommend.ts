@@ -30,13 +30,17 @@ profile's corpus does not contain, or that the model's vocabulary left out, are 
 
 Which method recommends, as printed on stderr and in the "method" field of --json:
   track2seq        Track2Seq continues the usable seed tracks.
-  track2seq_cwva   no usable seed, but a title: CWVA guesses 100 seed tracks from the title and its
-                   ranking is merged with Track2Seq's continuation of them, as the study's
-                   track2seq_cwva method. CWVA's title word vectors are learned from the training
-                   playlists on each such call: about 15 s for the default profile's 19,200 on 2
-                   cores, and more on a full MPD.
-  popularity       no usable seed, and no title word that CWVA can use (an empty title, or only words
-                   such as "playlist" or "music"): the most popular training tracks.
+  track2seq_cwva   no usable seed, but a title: CWVA guesses 100 seed tracks from the training
+                   playlists with the most similar titles, and its ranking is merged with
+                   Track2Seq's continuation of them, as the study's track2seq_cwva method. Titles
+                   are compared by word vectors, or by edit distance when no word of the title
+                   (nor a variant spelling) occurs in a training title; edit distance only finds
+                   similar spellings. Stderr and "title_match" in --json say which. CWVA's title
+                   word vectors are learned from the training playlists on each such call: about
+                   15 s for the default profile's 19,200 on 2 cores, and more on a full MPD.
+  popularity       no usable seed, and a title that is empty or keeps no word once punctuation and
+                   the stop words "playlist" and "music" are removed: the most popular training
+                   tracks.
 
 Options:
   --title TEXT       the playlist's title
@@ -149,6 +153,7 @@ async function main(args: string[]): Promise<number> {
         },
         method: result.method,
         title_seeds: result.titleSeeds,
+        title_match: result.titleMatch ?? null,
         popularity_fallback: result.popularityFallback,
         tracks: result.tracks.map((track) => ({
           rank: track.rank,
@@ -197,13 +202,23 @@ function reportSeeds(result: PlaylistRecommendation, title: string): void {
         `playlists): ${outOfVocabulary.join(", ")}`,
     );
   }
-  if (result.method === "track2seq_cwva") {
+  if (result.method === "track2seq_cwva" && result.titleMatch === "edit-distance") {
+    log(
+      `no usable seed track, and no word of the title "${title}" occurs in a training title: CWVA ` +
+        "matched the training titles by edit distance, which only finds similar spellings, guessed " +
+        `${result.titleSeeds.length} seed tracks from the closest ones, and Track2Seq continued them ` +
+        "(method track2seq_cwva)",
+    );
+  } else if (result.method === "track2seq_cwva") {
     log(
       `no usable seed track: CWVA guessed ${result.titleSeeds.length} seed tracks from the title ` +
         `"${title}", and Track2Seq continued them (method track2seq_cwva)`,
     );
   } else if (result.method === "popularity") {
-    const reason = title.trim() === "" ? "and no title" : `and the title "${title}" has no word CWVA can use`;
+    const reason = title.trim() === ""
+      ? "and no title"
+      : `and the title "${title}" keeps no word once punctuation and the stop words "playlist" and ` +
+        '"music" are removed';
     log(
       `no usable seed track ${reason}: falling back to the most popular training tracks (method popularity)`,
     );

@@ -19,7 +19,7 @@ import {
 } from "../lib/pipeline/notebooks.ts";
 import { getProfile, type StudyConfig } from "../lib/pipeline/profiles.ts";
 import type { StudyReporter } from "../lib/pipeline/reporter.ts";
-import { runStudy } from "../lib/pipeline/study.ts";
+import { describeRun, runStudy } from "../lib/pipeline/study.ts";
 
 const HELP = `Usage: deno task reproduce [options]
 
@@ -121,6 +121,8 @@ try {
   Deno.exit(2);
 }
 if (values.mpd) config.mpdDir = resolve(values.mpd);
+// --name replaces config.name, which names the run's folders, so the profile's own name is kept for the log.
+const profileName = config.name;
 applyOverrides();
 
 /** Applies the command-line overrides of the profile, exiting with a message on an invalid value. */
@@ -191,7 +193,7 @@ const reporter: StudyReporter = {
 };
 
 const start = performance.now();
-log(`reproduce: profile ${config.name}${config.mpdDir ? ` from ${config.mpdDir}` : " (synthetic data)"}`);
+log(`reproduce: ${describeRun(profileName, config)}`);
 
 // A missing native backend is reported before any stage runs, not after generation and ingestion. `auto` is
 // resolved here, so the stages, their keys and the manifest see the backend actually used.

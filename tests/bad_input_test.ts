@@ -7,8 +7,9 @@ import {
   OPTIONAL_PLAYLIST_FIELDS,
   OPTIONAL_TRACK_FIELDS,
 } from "../lib/data/ingest.ts";
-import { describeIngestReport } from "../lib/data/ingest_summary.ts";
+import { describeIngestReport, findPidGaps } from "../lib/data/ingest_summary.ts";
 import { loadCorpus } from "../lib/data/load.ts";
+import { readPlaylistFile } from "../lib/mpd/read.ts";
 
 const FIXTURES = new URL("./fixtures/mpd/", import.meta.url).pathname;
 
@@ -44,6 +45,23 @@ Deno.test("ingestMpd skips and lists empty playlists", async () => {
     deepStrictEqual(loadCorpus(dir).playlists.map((playlist) => playlist.pid), [0, 2]);
     const saved = JSON.parse(await Deno.readTextFile(join(dir, INGEST_FILES.report)));
     deepStrictEqual(saved.skipped, { empty_playlists: [1, 3] });
+  });
+});
+
+Deno.test("ingestMpd counts empty playlist once", async () => {
+  await withTempDir(async (dir) => {
+    const slice = {
+      playlists: [
+        { pid: 0, num_tracks: 5, tracks: [] },
+        { pid: 1, num_tracks: 3, tracks: [{ track_uri: "spotify:track:A" }] },
+      ],
+    };
+    const input = join(dir, "mpd.slice.0-1.json");
+    await Deno.writeTextFile(input, JSON.stringify(slice));
+    const report = await ingestMpd(input, join(dir, "out"));
+    deepStrictEqual(report.skipped.empty_playlists, [0]);
+    // Only pid 1, which is kept, counts as a mismatch.
+    strictEqual(report.num_tracks_mismatches, 1);
   });
 });
 
@@ -183,5 +201,59 @@ Deno.test("describeIngestReport names what was skipped", async () => {
     ok(lines.some((line) => line.startsWith("skipped 2 playlists with an empty tracks array: pids 1, 3")));
     ok(lines.some((line) => line === "kept 1 playlist that repeats a track, with 2 repeated occurrences"));
     ok(lines.some((line) => line.startsWith("missing fields: playlist description: 4,")));
+  });
+});
+
+Deno.test("findPidGaps finds uncovered pid ranges", () => {
+  const slice = (first: number, last: number) => `mpd.slice.${first}-${last}.json`;
+  deepStrictEqual(findPidGaps([slice(0, 999), slice(2000, 2999)]), [{ first: 1000, last: 1999 }]);
+  deepStrictEqual(findPidGaps([join("data", slice(1000, 1999))]), [{ first: 0, last: 999 }]);
+  deepStrictEqual(findPidGaps([slice(1000, 1999), slice(0, 999), slice(2000, 2000)]), []);
+  // Overlapping names are the duplicate-pid check's concern; they leave no gap here.
+  deepStrictEqual(findPidGaps([slice(0, 10), slice(5, 20), slice(22, 30)]), [{ first: 21, last: 21 }]);
+  deepStrictEqual(findPidGaps(["playlists.json"]), []);
+});
+
+Deno.test("describeIngestReport notes missing pid ranges", async () => {
+  await withTempDir(async (dir) => {
+    // The fixture's files cover pids 2-3 and 10-11.
+    const lines = describeIngestReport(await ingestMpd(join(FIXTURES, "two_slices"), dir));
+    const note = lines.find((line) => line.startsWith("note: no slice file name covers"));
+    strictEqual(
+      note,
+      "note: no slice file name covers 8 pids in 2 ranges: pids 0-1, pids 4-9; " +
+        "if a slice file is missing, add it and ingest again",
+    );
+  });
+});
+
+Deno.test("describeIngestReport gives no gap note for contiguous slices", async () => {
+  await withTempDir(async (dir) => {
+    const lines = describeIngestReport(await ingestMpd(join(FIXTURES, "repeats_and_empty"), dir));
+    ok(!lines.some((line) => line.startsWith("note: no slice file name covers")), lines.join("\n"));
+  });
+});
+
+Deno.test("readPlaylistFile names file without pid", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "mine.json");
+    await Deno.writeTextFile(file, JSON.stringify({ name: "road trip", tracks: [{ track_name: "x" }] }));
+    await rejects(readPlaylistFile(file), (error: Error) => {
+      ok(error instanceof TypeError, error.name);
+      strictEqual(
+        error.message,
+        `${file}: field "tracks[0].track_uri" is missing; every track needs a track_uri`,
+      );
+      return true;
+    });
+
+    await Deno.writeTextFile(file, JSON.stringify({ pid: 7, tracks: [{ track_uri: 3 }] }));
+    await rejects(readPlaylistFile(file), (error: Error) => {
+      ok(error.message.startsWith(`${file}, playlist pid 7: field "tracks[0].track_uri"`), error.message);
+      return true;
+    });
+
+    await Deno.writeTextFile(file, JSON.stringify({ tracks: [{ track_uri: "spotify:track:A" }] }));
+    strictEqual((await readPlaylistFile(file)).pid, 0);
   });
 });

@@ -250,6 +250,16 @@ Deno.test("CWVA falls back to edit distance", () => {
   ok(Math.abs(misspelled.similarities[0] - (1 - 1 / 7)) < 1e-6);
 });
 
+Deno.test("similarityMethod names the path taken", () => {
+  const cwva = fitCwva(tastes, tasteTrain, { skipGram: SKIP_GRAM, neighbours: 10 });
+  for (const title of ["countryy rodeo", "cuntry", "qwertyzzz", "Sleep 😴"]) {
+    strictEqual(cwva.similarityMethod(title), cwva.similarPlaylists(title).method, title);
+  }
+  strictEqual(cwva.similarityMethod("cuntry"), "edit-distance");
+  strictEqual(cwva.similarityMethod("gym"), "vectors");
+  strictEqual(cwva.similarityMethod("Music!"), undefined);
+});
+
 Deno.test("CWVA uses pre-trained vectors", async () => {
   // "lifting" never titles a training playlist; the file places it next to "workout".
   const vectors = new WordVectors(

@@ -207,3 +207,18 @@ Deno.test("generated titles share words within a taste", () => {
   const otherMean = otherOverlap / otherPairs;
   ok(sameMean > 2 * otherMean, `shared artists: ${sameMean} with a common title word, ${otherMean} without`);
 });
+
+Deno.test("generate task prints per-file counts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const task = new URL("../tasks/generate.ts", import.meta.url).pathname;
+    const args = ["run", "-A", task, "--playlists", "1200", "--seed", String(SEED), "--out", dir];
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), { args, stdout: "piped" }).output();
+    const output = new TextDecoder().decode(stderr);
+    strictEqual(code, 0, output);
+    ok(output.includes("mpd.slice.0-999.json: 1000 playlists (1000 so far)"), output);
+    ok(output.includes("mpd.slice.1000-1199.json: 200 playlists (1200 so far)"), output);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -90,6 +90,8 @@ Deno.test("ingestMpd resumes after an abort", async () => {
     const reads = events.filter((event) => event.stage === "read");
     deepStrictEqual(reads.map((event) => event.reused), [true, true, false, false]);
     deepStrictEqual(reads.map((event) => event.filesDone), [1, 2, 3, 4]);
+    deepStrictEqual(reads.map((event) => event.filePlaylists), [100, 100, 100, 100]);
+    deepStrictEqual(reads.map((event) => event.playlists), [100, 200, 300, 400]);
     strictEqual(events.at(-1)?.stage, "write");
     strictEqual(await Deno.readTextFile(join(out, PARTS_DIR, names[0], PART_FILES.manifest)), firstManifest);
 

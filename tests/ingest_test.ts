@@ -4,7 +4,7 @@ import pl from "nodejs-polars";
 import { INGEST_FILES, ingestMpd, type IngestReport } from "../lib/data/ingest.ts";
 import { PARTS_DIR } from "../lib/data/ingest_parts.ts";
 import { loadCorpus } from "../lib/data/load.ts";
-import { generateSyntheticMpd, writeSyntheticMpd } from "../lib/mpd/generate.ts";
+import { generateSyntheticMpd, generateSyntheticMpdJson, writeSyntheticMpd } from "../lib/mpd/generate.ts";
 import { listSliceFiles, parseSlice, readSlice } from "../lib/mpd/read.ts";
 
 const FIXTURES = new URL("./fixtures/mpd/", import.meta.url).pathname;
@@ -147,7 +147,8 @@ Deno.test("ingestMpd accepts a cut-down slice", async () => {
     strictEqual(report.missing.track.artist_uri, 6);
     strictEqual(report.missing.track.album_uri, 6);
     strictEqual(report.missing.track.track_name, 4);
-    strictEqual(report.num_tracks_mismatches, 1);
+    // Pid 2 has num_tracks 5 and no tracks, so it counts as skipped, not as a mismatch.
+    strictEqual(report.num_tracks_mismatches, 0);
     deepStrictEqual(JSON.parse(await Deno.readTextFile(join(dir, INGEST_FILES.report))), report);
 
     const corpus = loadCorpus(dir);
@@ -285,6 +286,42 @@ Deno.test("ingestMpd rejects a truncated slice", async () => {
   });
 });
 
+Deno.test("parseSlice calls every cut slice truncated", () => {
+  const [generated] = generateSyntheticMpdJson({ playlists: 3 });
+  const bytes = generated.json;
+  const decoder = new TextDecoder();
+  let cuts = 0;
+  for (let end = 0; end < bytes.length; end += 997) {
+    const text = decoder.decode(bytes.subarray(0, end));
+    throws(() => parseSlice(text, `cut at ${end}`), (error: Error) => {
+      ok(error instanceof SyntaxError, `cut at ${end}: ${error.name}`);
+      ok(error.message.includes("the file may be truncated"), `cut at ${end}: ${error.message}`);
+      return true;
+    });
+    cuts++;
+  }
+  ok(cuts >= 50, `only ${cuts} cuts`);
+});
+
+Deno.test("parseSlice calls inner damage not truncated", () => {
+  const cases = [
+    '{"playlists":[{"pid":1,"tracks":[]} {"pid":2,"tracks":[]}]}',
+    '{"playlists":[]}}',
+    '{"playlists":[]} x',
+    '{"playlists":[]}\u00a0',
+    "pid,track_uri\n1,spotify:track:A\n",
+  ];
+  for (const text of cases) {
+    throws(() => parseSlice(text, "damaged.json"), (error: Error) => {
+      ok(
+        error.message.includes("the file is damaged or not JSON"),
+        `${JSON.stringify(text)}: ${error.message}`,
+      );
+      return true;
+    });
+  }
+});
+
 Deno.test("ingestMpd rejects a field of the wrong type", async () => {
   const file = join(FIXTURES, "wrong_type", "mpd.slice.15-17.json");
   await rejectsIngestion(file, TypeError, [
@@ -353,5 +390,26 @@ Deno.test("loadCorpus rejects a folder without a report", async () => {
       ok(error.message.includes("deno task ingest"), error.message);
       return true;
     });
+  });
+});
+
+Deno.test("ingest task prints per-file counts", async () => {
+  await withTempDir(async (dir) => {
+    await writeSyntheticMpd(join(dir, "mpd"), { playlists: 1200, seed: 7 });
+    const task = new URL("../tasks/ingest.ts", import.meta.url).pathname;
+    const args = ["run", "-A", task, "--input", join(dir, "mpd"), "--out", join(dir, "out")];
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), { args, stdout: "piped" }).output();
+    const output = new TextDecoder().decode(stderr);
+    strictEqual(code, 0, output);
+    ok(
+      /read 1\/2 mpd\.slice\.0-999\.json: 1000 playlists, \d+ track occurrences \(1000 playlists so far,/
+        .test(output),
+      output,
+    );
+    ok(
+      /read 2\/2 mpd\.slice\.1000-1199\.json: 200 playlists, \d+ track occurrences \(1200 playlists so far,/
+        .test(output),
+      output,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { deepStrictEqual, notDeepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, notDeepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { Track2SeqCwvaRecommender } from "../lib/cwva/track2seq_cwva.ts";
 import { loadCorpus } from "../lib/data/load.ts";
@@ -28,6 +28,7 @@ interface JsonAnswer {
   seeds: { used: string[]; unknown: string[]; out_of_vocabulary: string[] };
   method: string;
   title_seeds: string[];
+  title_match: string | null;
   popularity_fallback: boolean;
   tracks: { rank: number; track_uri: string; track_name: string; artist_name: string; score: number }[];
 }
@@ -110,6 +111,7 @@ Deno.test({
       strictEqual(titleAnswer.method, "track2seq_cwva");
       strictEqual(titleAnswer.popularity_fallback, false);
       strictEqual(titleAnswer.title_seeds.length, 100);
+      strictEqual(titleAnswer.title_match, "vectors");
       const profile = await loadTrainedProfile(root, "smoke");
       const cwva = fitProfileCwva(profile);
       const model = await loadTrack2Seq(profile, { backend: "wasm" });
@@ -148,13 +150,25 @@ Deno.test({
         "a seed was recommended",
       );
 
-      // A title with no word that CWVA can use, and no seed: popularity.
+      // A title whose words occur in no training title: CWVA by edit distance, which stderr names.
+      const nonsense = await recommendSmokeJson(root, ["--title", "qwertyzzz", "--count", "5"]);
+      strictEqual(nonsense.answer.method, "track2seq_cwva");
+      strictEqual(nonsense.answer.title_match, "edit-distance");
+      ok(
+        nonsense.stderr.includes('no word of the title "qwertyzzz" occurs in a training title'),
+        nonsense.stderr,
+      );
+      ok(nonsense.stderr.includes("CWVA matched the training titles by edit distance"), nonsense.stderr);
+      ok(!nonsense.stderr.includes("seed tracks from the title"), nonsense.stderr);
+
+      // A title that keeps no word after normalization, and no seed: popularity.
       const noWord = await recommendSmokeJson(root, ["--title", "Music"]);
       const noWordAnswer = noWord.answer;
       strictEqual(noWordAnswer.method, "popularity");
       strictEqual(noWordAnswer.popularity_fallback, true);
       deepStrictEqual(noWordAnswer.title_seeds, []);
-      ok(noWord.stderr.includes('the title "Music" has no word CWVA can use'), noWord.stderr);
+      ok(noWord.stderr.includes('the title "Music" keeps no word once punctuation'), noWord.stderr);
+      strictEqual(noWordAnswer.title_match, null);
       ok(!noWord.stderr.includes("cwva: learning"), "CWVA was fitted for a title without a usable word");
 
       // A playlist file gives the title and the seeds.
@@ -183,4 +197,17 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("loadTrainedProfile hint fits recommend", async () => {
+  await rejects(loadTrainedProfile(Deno.cwd(), "nosuch"), (error: Error) => {
+    ok(error instanceof RangeError, error.name);
+    ok(error.message.startsWith('Unknown profile "nosuch": use one of smoke, default, mpd'), error.message);
+    ok(
+      error.message.includes('mpd is the profile that "deno task reproduce --mpd DIR" trains'),
+      error.message,
+    );
+    ok(!error.message.includes("or --mpd DIR for real data"), error.message);
+    return true;
+  });
 });

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { generateSyntheticMpd } from "../lib/mpd/generate.ts";
 import type { MpdSlice } from "../lib/mpd/schema.ts";
 import { ALL_METHODS, getProfile } from "../lib/pipeline/profiles.ts";
-import { runStudy } from "../lib/pipeline/study.ts";
+import { describeRun, describeTrainingSetup, runStudy, SAMPLED_LOSS_NOTE } from "../lib/pipeline/study.ts";
 import type { SplitArtifact } from "../lib/pipeline/paths.ts";
 import { SEED_BUCKETS } from "../lib/data/split.ts";
 import { evaluateRecommender } from "../lib/eval/evaluate.ts";
 import { fitProfileCwva, loadTrainedProfile } from "../lib/pipeline/trained_profile.ts";
+import { SILENT_REPORTER } from "../lib/pipeline/reporter.ts";
 
 /** Writes generated slices as a real MPD copy cut down in the wild would look: fields dropped, pids renumbered. */
 async function writeCutDownMpd(dir: string, playlists: number): Promise<void> {
@@ -92,7 +93,15 @@ Deno.test({
 
       // Host tables (reproduce's --tables host) are part of the training stage's key and its manifest.
       config.training = { ...config.training, softmax: "sampled", sampledNegatives: 50, tables: "host" };
-      const host = await runStudy(config, { root, backend: "wasm" });
+      const messages: string[] = [];
+      const reporter = { ...SILENT_REPORTER, info: (message: string) => messages.push(message) };
+      const host = await runStudy(config, { root, backend: "wasm", reporter });
+      const trainLine = messages.find((message) => message.includes("training tokens"));
+      ok(
+        trainLine?.endsWith(", sampled softmax with 50 negatives, tables host (JavaScript memory)"),
+        trainLine,
+      );
+      ok(messages.includes(`train: ${SAMPLED_LOSS_NOTE}`), messages.join("\n"));
       deepStrictEqual(host.ran, ["train", "evaluate track2seq", "evaluate track2seq_cwva", "report"]);
       const training = JSON.parse(await Deno.readTextFile(host.paths.trainingFile));
       strictEqual(training.config.tables, "host");
@@ -105,4 +114,25 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("describeTrainingSetup names softmax and tables", () => {
+  const training = getProfile("smoke").training;
+  strictEqual(describeTrainingSetup(training), "full softmax, tables heap (TensorFlow.js variables)");
+  strictEqual(
+    describeTrainingSetup({ ...training, softmax: "sampled", sampledNegatives: 1000, tables: "host" }),
+    "sampled softmax with 1000 negatives, tables host (JavaScript memory)",
+  );
+  ok(SAMPLED_LOSS_NOTE.includes("sampled-softmax loss"), SAMPLED_LOSS_NOTE);
+  ok(SAMPLED_LOSS_NOTE.includes("dev loss is the full-softmax loss"), SAMPLED_LOSS_NOTE);
+});
+
+Deno.test("describeRun names profile and run name", () => {
+  const config = getProfile("smoke");
+  strictEqual(describeRun("smoke", config), "profile smoke (synthetic data)");
+  config.name = "trial";
+  strictEqual(describeRun("smoke", config), "profile smoke, run name trial (synthetic data)");
+  const mpd = getProfile("mpd");
+  mpd.mpdDir = "/data/mpd";
+  strictEqual(describeRun("mpd", mpd), "profile mpd from /data/mpd");
 });

@@ -121,13 +121,22 @@ Deno.test("trainSkipGram rejects invalid input", async () => {
 
 Deno.test("trainSkipGram in two worker threads separates two clusters and reads every token", async () => {
   const epochs: number[] = [];
+  const learningRates: number[] = [];
   const model = await trainSkipGram(
     clusteredSentences(400, 1),
     40,
     { dimension: 16, epochs: 3, sample: 0, seed: 3, threads: 2 },
-    (progress) => epochs.push(progress.epoch),
+    (progress) => {
+      epochs.push(progress.epoch);
+      learningRates.push(progress.learningRate);
+    },
   );
   deepStrictEqual(epochs, [1, 2, 3]);
+  // The reported rate is the linear schedule's at the end of each epoch, from 0.025 down to 0.0001.
+  [1, 2, 3].forEach((epoch, i) => {
+    const expected = 0.025 - (0.025 - 0.0001) * epoch / 3;
+    ok(Math.abs(learningRates[i] - expected) < 1e-9, `epoch ${epoch}: ${learningRates[i]} vs ${expected}`);
+  });
   strictEqual(model.tokensRead, 3 * 400 * 12);
   strictEqual(model.tokensTrained, model.tokensRead);
   assertClustersSeparate(model.input);

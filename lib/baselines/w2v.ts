@@ -32,7 +32,8 @@ export interface W2vOptions extends SkipGramOptions {
 
 /**
  * Defaults of {@linkcode W2vOptions}: window 5, 100 dimensions, 5 negatives, 5 epochs, subsampling 1e-3,
- * learning rate 0.025 decaying linearly, seed 2018, at most 3 tracks per artist.
+ * learning rate 0.025 decaying linearly, seed 2018, at most 3 tracks per artist, and one training thread,
+ * so the same seed gives the same vectors.
  */
 export const DEFAULT_W2V_OPTIONS: W2vOptions = {
   ...DEFAULT_SKIP_GRAM_OPTIONS,

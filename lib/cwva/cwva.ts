@@ -271,6 +271,17 @@ export class CwvaRecommender implements Recommender {
   }
 
   /**
+   * Returns the similarity measure that {@linkcode similarPlaylists} uses for `title`: "vectors" when a word
+   * of the title has a vector, "edit-distance" when none has, and undefined when the title normalizes to
+   * no word, so no playlist is similar.
+   */
+  similarityMethod(title: string): SimilarPlaylists["method"] | undefined {
+    const words = normalizeTitle(title);
+    if (words.length === 0) return undefined;
+    return this.#titleVector(words) === null ? "edit-distance" : "vectors";
+  }
+
+  /**
    * Ranks tracks for a title: each track of the similar playlists scores the sum of their similarities.
    * Ties break by track id. Tracks in `exclude` are left out.
    */

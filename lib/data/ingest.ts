@@ -89,7 +89,10 @@ export interface IngestProgress {
   filesTotal: number;
   /** True when the file's part was finished by an earlier run and the file was not read again. */
   reused: boolean;
-  /** Playlists and track occurrences in the tables so far. */
+  /** Playlists and track occurrences that the file just read adds to the tables; 0 in the write stage. */
+  filePlaylists: number;
+  fileTrackOccurrences: number;
+  /** Playlists and track occurrences in the tables so far, the file just read included. */
   playlists: number;
   trackOccurrences: number;
 }
@@ -148,19 +151,27 @@ export async function ingestMpd(
   const fileOfPid = new Map<number, number>();
   const manifests = await resumeParts(partsDir, stamps, source, dictionary, fileOfPid);
   const totals = emptyCounts();
-  const report = (done: number, stage: "read" | "write", file: string, reused: boolean) =>
+  const report = (
+    done: number,
+    stage: "read" | "write",
+    file: string,
+    reused: boolean,
+    counts: SliceCounts | undefined,
+  ) =>
     options.onProgress?.({
       stage,
       file,
       filesDone: done,
       filesTotal: files.length,
       reused,
+      filePlaylists: counts?.playlists ?? 0,
+      fileTrackOccurrences: counts?.track_occurrences ?? 0,
       playlists: totals.playlists,
       trackOccurrences: totals.track_occurrences,
     });
   for (const [index, manifest] of manifests.entries()) {
     addCounts(totals, manifest.counts);
-    report(index + 1, "read", files[index], true);
+    report(index + 1, "read", files[index], true, manifest.counts);
   }
 
   // Reading the next file, on Deno's I/O threads, overlaps with reading the current slice.
@@ -185,7 +196,7 @@ export async function ingestMpd(
       writePart(partsDir, manifest, slice.rows, dictionary);
       manifests.push(manifest);
       addCounts(totals, manifest.counts);
-      report(index + 1, "read", file, false);
+      report(index + 1, "read", file, false, manifest.counts);
     }
   } finally {
     // A read still running must not write into a buffer after it is given up.
@@ -201,7 +212,7 @@ export async function ingestMpd(
     unique_tracks: dictionary.size,
     synthetic: manifests.every((manifest) => manifest.synthetic),
   };
-  report(files.length, "write", "", false);
+  report(files.length, "write", "", false, undefined);
   await writeTables(outDir, partsDir, manifests, dictionary, ingestReport);
   return ingestReport;
 }

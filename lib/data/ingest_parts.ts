@@ -20,8 +20,11 @@ import { type TrackDictionary, type TrackRow, trackTable } from "./track_diction
 /** The folder of the parts, inside the ingestion's output folder. */
 export const PARTS_DIR = "parts";
 
-/** The version of the part layout; parts of another version are read again from their slice. */
-export const PART_FORMAT = 2;
+/**
+ * The version of the part layout and of its counts; parts of another version are read again from their
+ * slice. Version 3 no longer counts a skipped empty playlist as a `num_tracks` mismatch.
+ */
+export const PART_FORMAT = 3;
 
 /** File names inside a part folder. */
 export const PART_FILES = {

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { basename } from "node:path";
+import { SLICE_FILE_PATTERN } from "../mpd/read.ts";
 import type { IngestReport } from "./ingest.ts";
 
 /** The number of skipped pids that a summary lists before it gives the count of the rest. */
@@ -10,6 +12,40 @@ export const LISTED_PIDS = 10;
 
 /** The number of ignored file names that a summary lists before it gives the count of the rest. */
 export const LISTED_IGNORED_FILES = 5;
+
+/** The number of pid gaps that a summary lists before it gives the count of the rest. */
+export const LISTED_PID_GAPS = 5;
+
+/** A range of pids, first and last included. */
+export interface PidRange {
+  first: number;
+  last: number;
+}
+
+/**
+ * Finds the pids from 0 up to the last slice's end that no slice file name covers, from names of the form
+ * `mpd.slice.<start>-<end>.json`. Names of another form are not counted, so a single input file with any
+ * name gives no gap.
+ *
+ * @param files Slice file names or paths.
+ * @returns The uncovered ranges in ascending order; empty when the names cover every pid.
+ */
+export function findPidGaps(files: string[]): PidRange[] {
+  const ranges: PidRange[] = [];
+  for (const file of files) {
+    const match = SLICE_FILE_PATTERN.exec(basename(file));
+    if (match !== null) ranges.push({ first: Number(match[1]), last: Number(match[2]) });
+  }
+  ranges.sort((a, b) => a.first - b.first);
+
+  const gaps: PidRange[] = [];
+  let next = 0;
+  for (const range of ranges) {
+    if (range.first > next) gaps.push({ first: next, last: range.first - 1 });
+    next = Math.max(next, range.last + 1);
+  }
+  return gaps;
+}
 
 /**
  * Describes an ingest report in a few lines: what was ingested, which files of the input folder were not
@@ -29,6 +65,15 @@ export function describeIngestReport(report: IngestReport): string[] {
       `ignored ${plural(ignored.length, "entry", "entries")} of the input folder that ` +
         `${ignored.length === 1 ? "is not a slice file" : "are not slice files"} ` +
         `(mpd.slice.<start>-<end>.json): ${listNames(ignored)} (all names under ignored_files in the report)`,
+    );
+  }
+
+  const gaps = findPidGaps(report.files);
+  if (gaps.length > 0) {
+    const pids = gaps.reduce((sum, gap) => sum + gap.last - gap.first + 1, 0);
+    lines.push(
+      `note: no slice file name covers ${plural(pids, "pid")} in ${plural(gaps.length, "range")}: ` +
+        `${listGaps(gaps)}; if a slice file is missing, add it and ingest again`,
     );
   }
 
@@ -87,4 +132,12 @@ function listPids(pids: number[]): string {
   return pids.length > LISTED_PIDS
     ? `${label} ${shown} and ${pids.length - LISTED_PIDS} more`
     : `${label} ${shown}`;
+}
+
+function listGaps(gaps: PidRange[]): string {
+  const shown = gaps.slice(0, LISTED_PID_GAPS).map((gap) =>
+    gap.first === gap.last ? `pid ${gap.first}` : `pids ${gap.first}-${gap.last}`
+  );
+  const listed = shown.join(", ");
+  return gaps.length > LISTED_PID_GAPS ? `${listed} and ${gaps.length - LISTED_PID_GAPS} more` : listed;
 }

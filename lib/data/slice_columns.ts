@@ -44,7 +44,10 @@ export interface SliceCounts {
   track_occurrences: number;
   /** Counted over every playlist read, skipped ones included. */
   missing: MissingFieldCounts;
-  /** Playlists whose `num_tracks` differs from the length of their `tracks` array, skipped ones included. */
+  /**
+   * Playlists in the tables whose `num_tracks` differs from the length of their `tracks` array. A skipped
+   * empty playlist is counted only under `skipped`.
+   */
   num_tracks_mismatches: number;
   /** Playlists left out of the tables, by reason. */
   skipped: {
@@ -163,7 +166,6 @@ export class SliceColumns implements SliceSink, SliceRows {
     for (let k = 0; k < OPTIONAL_PLAYLIST_FIELDS.length; k++) {
       if (playlist[OPTIONAL_PLAYLIST_FIELDS[k]] === undefined) this.#missingPlaylist[k]++;
     }
-    if (playlist.num_tracks !== undefined && playlist.num_tracks !== trackCount) this.#mismatches++;
     this.pidsRead.push(playlist.pid);
 
     const start = this.#playlistStart;
@@ -172,6 +174,7 @@ export class SliceColumns implements SliceSink, SliceRows {
       this.#emptyPids.push(playlist.pid);
       return;
     }
+    if (playlist.num_tracks !== undefined && playlist.num_tracks !== trackCount) this.#mismatches++;
     this.#countRepeats(start, this.occurrences);
 
     this.pid.push(playlist.pid);

@@ -56,8 +56,8 @@ export interface SkipGramOptions {
   negativeExponent: number;
   /**
    * A target whose dot product with the input vector is at least `maxDot` in absolute value is left
-   * unchanged for that pair, as gensim does with its MAX_EXP of 6 (the reference word2vec tool instead
-   * takes the sigmoid as 0 or 1 there). Infinity trains every target. Default 6.
+   * unchanged for that pair, as gensim does with its MAX_EXP of 6. The reference word2vec tool instead takes
+   * the sigmoid as 0 or 1 there. Infinity trains every target. Default 6.
    */
   maxDot: number;
   /** Seed of the initial vectors, the subsampling, the windows and the negatives. Default 1. */
@@ -310,7 +310,7 @@ export function trainSentenceThread(
 
 /** A message from skipgram_worker.ts. */
 export type SkipGramWorkerMessage =
-  | { kind: "epoch"; epoch: number; work: SkipGramWork; learningRate: number }
+  | { kind: "epoch"; epoch: number; work: SkipGramWork }
   | { kind: "done"; work: SkipGramWork };
 
 /** The message that starts a skipgram_worker.ts thread. */
@@ -345,7 +345,10 @@ async function trainInWorkers(
           const finished = epochWork[message.epoch - 1];
           finished.push(message.work);
           if (finished.length === ranges.length) {
-            report(message.epoch, sumWork(finished).tokensRead, message.learningRate);
+            // The last worker's own rate already counts other workers' tokens of the next epoch, so the
+            // report gives the schedule's rate at the end of this epoch instead.
+            const tokensRead = sumWork(finished).tokensRead;
+            report(message.epoch, tokensRead, decayedLearningRate(job.config, tokensRead / job.totalWork));
           }
         };
         worker.onerror = (event: ErrorEvent) => {

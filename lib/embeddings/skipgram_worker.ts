@@ -15,8 +15,8 @@ const scope = self as unknown as {
 
 scope.onmessage = (event) => {
   const { job, range, seed } = event.data;
-  const work = trainSentenceThread(job, range, createRandom(seed), (epoch, work, learningRate) => {
-    scope.postMessage({ kind: "epoch", epoch, work, learningRate });
+  const work = trainSentenceThread(job, range, createRandom(seed), (epoch, work) => {
+    scope.postMessage({ kind: "epoch", epoch, work });
   });
   scope.postMessage({ kind: "done", work });
 };

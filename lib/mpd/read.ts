@@ -169,9 +169,11 @@ export async function readPlaylistFile(path: string): Promise<MpdPlaylist> {
         'with one playlist object, such as {"name": "...", "tracks": [{"track_uri": "spotify:track:..."}]}',
     );
   }
-  if (isObject(value) && (value.pid === undefined || value.pid === null)) value.pid = 0;
-  return validatePlaylist(value, path, 0);
+  return validatePlaylist(value, path, undefined);
 }
+
+/** Space, tab, line feed and carriage return. */
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
 /** Parses JSON text, or throws a SyntaxError that names the file and says whether it looks truncated. */
 function parseJson(text: string, file: string): unknown {
@@ -179,13 +181,29 @@ function parseJson(text: string, file: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
-    // An end-of-input error means the text stops early, which is what an interrupted download leaves.
-    const truncated = /end of JSON input|Unterminated/i.test(error.message);
-    const advice = truncated
+    const advice = looksTruncated(text, error)
       ? "the file may be truncated; re-download or remove it"
       : "the file is damaged or not JSON; re-download or remove it";
     throw new SyntaxError(`${file} is not valid JSON (${error.message}): ${advice}`);
   }
+}
+
+/**
+ * Tells whether a JSON syntax error comes from text that stops early, as an interrupted download leaves it.
+ *
+ * V8 reports most such cuts as an unexpected end or an unterminated string, but a cut after a complete
+ * value gives an error such as "Expected ',' or '}' after property value" at the end of the text. So an
+ * error at or after the last non-whitespace character also counts as truncation.
+ */
+function looksTruncated(text: string, error: SyntaxError): boolean {
+  if (/end of JSON input|Unterminated/i.test(error.message)) return true;
+  const position = /at position (\d+)/.exec(error.message);
+  if (position === null) return false;
+  // Only the four JSON whitespace characters: String.trimEnd would also drop others, such as U+00A0, that
+  // JSON.parse rejects after a complete value.
+  let end = text.length;
+  while (end > 0 && JSON_WHITESPACE.has(text.charCodeAt(end - 1))) end--;
+  return Number(position[1]) >= end;
 }
 
 /**
@@ -250,27 +268,37 @@ function validateInfo(slice: Record<string, unknown>, file: string): void {
   }
 }
 
-function validatePlaylist(value: unknown, file: string, index: number): MpdPlaylist {
+/**
+ * Checks one playlist and removes its `null` fields.
+ *
+ * @param index The playlist's index in a slice's `playlists` array, or undefined for a file that contains
+ *   one playlist. Such a playlist may lack a `pid`, which is then set to 0, and its errors name the file
+ *   alone when it has no pid.
+ */
+function validatePlaylist(value: unknown, file: string, index: number | undefined): MpdPlaylist {
+  const at = index === undefined ? file : `${file}, playlist index ${index}`;
   if (!isObject(value)) {
-    throw new TypeError(`${file}, playlist index ${index}: must be an object, got ${describeType(value)}`);
+    throw new TypeError(`${at}: must be an object, got ${describeType(value)}`);
   }
   const pid = value.pid;
-  if (pid === undefined || pid === null) {
-    throw new TypeError(
-      `${file}, playlist index ${index}: field "pid" is missing; every playlist needs an integer pid`,
-    );
+  let where: string;
+  if ((pid === undefined || pid === null) && index === undefined) {
+    value.pid = 0;
+    where = file;
+  } else {
+    if (pid === undefined || pid === null) {
+      throw new TypeError(`${at}: field "pid" is missing; every playlist needs an integer pid`);
+    }
+    if (typeof pid !== "number") {
+      throw new TypeError(`${at}: field "pid" must be an integer, got ${describeType(pid)}`);
+    }
+    if (!Number.isInteger(pid) || pid < 0 || pid > MAX_INT32) {
+      throw new RangeError(`${at}: field "pid" must be an integer from 0 to ${MAX_INT32}, got ${pid}`);
+    }
+    where = index === undefined
+      ? `${file}, playlist pid ${pid}`
+      : `${file}, playlist pid ${pid} (index ${index})`;
   }
-  if (typeof pid !== "number") {
-    throw new TypeError(
-      `${file}, playlist index ${index}: field "pid" must be an integer, got ${describeType(pid)}`,
-    );
-  }
-  if (!Number.isInteger(pid) || pid < 0 || pid > MAX_INT32) {
-    throw new RangeError(
-      `${file}, playlist index ${index}: field "pid" must be an integer from 0 to ${MAX_INT32}, got ${pid}`,
-    );
-  }
-  const where = `${file}, playlist pid ${pid} (index ${index})`;
 
   for (const key of PLAYLIST_STRING_FIELDS) checkString(value, key, where, key);
   // These two may exceed 32 bits: ingestion stores modified_at as a 64-bit integer and drops duration_ms.

@@ -114,14 +114,18 @@ export const PROFILES: Record<string, StudyConfig> = {
   },
 };
 
-/** Looks up a profile by name. @throws RangeError naming the known profiles. */
-export function getProfile(name: string): StudyConfig {
+/**
+ * Looks up a profile by name.
+ *
+ * @param realDataHint The end of the error message, which tells how to select real MPD data with the
+ *   command that called this. Default: the hint for `deno task reproduce`, which takes `--mpd DIR`.
+ * @throws {RangeError} Naming the known profiles, when `name` is not one of them.
+ */
+export function getProfile(name: string, realDataHint = "or --mpd DIR for real data"): StudyConfig {
   const profile = PROFILES[name];
   if (!profile) {
     throw new RangeError(
-      `Unknown profile "${name}": use one of ${
-        Object.keys(PROFILES).join(", ")
-      }, or --mpd DIR for real data.`,
+      `Unknown profile "${name}": use one of ${Object.keys(PROFILES).join(", ")}, ${realDataHint}.`,
     );
   }
   return structuredClone(profile);

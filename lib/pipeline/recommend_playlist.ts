@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { CwvaRecommender } from "../cwva/cwva.ts";
+import type { CwvaRecommender, SimilarPlaylists } from "../cwva/cwva.ts";
 import { normalizeTitle } from "../cwva/normalize.ts";
 import { Track2SeqCwvaRecommender } from "../cwva/track2seq_cwva.ts";
 import type { PlaylistQuery, Recommendation } from "../recommender.ts";
@@ -50,7 +50,8 @@ export interface RecommendedTrack {
  * - `track2seq`: Track2Seq continued the usable seeds;
  * - `track2seq_cwva`: no seed was usable, so CWVA guessed seed tracks from the title and the recommendation
  *   merges its ranking with Track2Seq's continuation of them, as the study's track2seq_cwva method does;
- * - `popularity`: neither seeds nor title gave anything, so the most popular training tracks.
+ * - `popularity`: no seed was usable and the title is empty or has only stop words, so the most popular
+ *   training tracks.
  */
 export type RecommendationMethod = "track2seq" | "track2seq_cwva" | "popularity";
 
@@ -60,6 +61,12 @@ export interface PlaylistRecommendation {
   method: RecommendationMethod;
   /** Seed tracks that CWVA guessed from the title, as URIs, best first; empty unless `method` is track2seq_cwva. */
   titleSeeds: string[];
+  /**
+   * The similarity measure by which CWVA found training playlists for the title, when `method` is
+   * track2seq_cwva: "vectors" when a word of the title has a learned vector, "edit-distance" when no word
+   * has one and CWVA compared the title's letters with the training titles. Undefined for other methods.
+   */
+  titleMatch: SimilarPlaylists["method"] | undefined;
   /** True when `method` is popularity. */
   popularityFallback: boolean;
   tracks: RecommendedTrack[];
@@ -77,9 +84,11 @@ export interface PlaylistModels {
  * Recommends up to `count` tracks to continue a playlist, never one of its seeds.
  *
  * With a usable seed, Track2Seq continues the seeds. Without one (no seed, or only seeds that are unknown
- * or outside the model's vocabulary), a title with a word that CWVA can use goes through CWVA title-to-seeds
- * and Track2Seq, as the study's track2seq_cwva method. Otherwise the recommendation comes from the
- * popularity baseline, and nothing is loaded or fitted.
+ * or outside the model's vocabulary), a title that keeps a word after normalization goes through CWVA
+ * title-to-seeds and Track2Seq, as the study's track2seq_cwva method. CWVA matches the training titles by
+ * word vectors, or by edit distance when no word of the title has a vector, as `titleMatch` reports.
+ * Otherwise, for an empty title or one of stop words only (such as "Music"), the recommendation comes from
+ * the popularity baseline, and nothing is loaded or fitted.
  *
  * @param profile The profile's corpus, split and popularity baseline.
  * @param request The title and seed URIs.
@@ -111,6 +120,7 @@ export async function recommendPlaylist(
   const query = { pid: 0, name: request.title, seeds: Int32Array.from(seedIds) };
   let method: RecommendationMethod = "popularity";
   let titleSeeds: Int32Array = new Int32Array();
+  let titleMatch: SimilarPlaylists["method"] | undefined;
   let answer: Recommendation | undefined;
   if (seeds.used.length > 0) {
     method = "track2seq";
@@ -121,6 +131,7 @@ export async function recommendPlaylist(
     titleSeeds = cwva.cwvaSeeds(titleQuery, TITLE_SEED_COUNT);
     if (titleSeeds.length > 0) {
       method = "track2seq_cwva";
+      titleMatch = cwva.similarityMethod(request.title);
       answer = await withTrack2Seq(
         models,
         (model) => continueTitle(model, cwva, titleQuery, query.seeds, count),
@@ -141,6 +152,7 @@ export async function recommendPlaylist(
     seeds,
     method,
     titleSeeds: Array.from(titleSeeds, (id) => corpus.tracks.uri[id]),
+    titleMatch,
     popularityFallback: method === "popularity",
     tracks,
   };

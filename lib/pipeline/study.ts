@@ -66,6 +66,39 @@ export interface StudyOutcome {
   ran: string[];
 }
 
+/**
+ * Describes a run for its first log line: the profile whose settings it uses, the run name when `--name`
+ * gave another one, and the input, such as "profile smoke, run name trial (synthetic data)".
+ *
+ * @param profileName The name of the profile that `config` came from.
+ * @param config The run's configuration, whose `name` is the run name.
+ */
+export function describeRun(profileName: string, config: StudyConfig): string {
+  const runName = config.name === profileName ? "" : `, run name ${config.name}`;
+  const input = config.mpdDir ? ` from ${config.mpdDir}` : " (synthetic data)";
+  return `profile ${profileName}${runName}${input}`;
+}
+
+/** The train stage's explanation of its two losses, printed when it trains with the sampled softmax. */
+export const SAMPLED_LOSS_NOTE =
+  "the training loss is the sampled-softmax loss, over the true track and the " +
+  "sampled negatives only. The dev loss is the full-softmax loss over the whole vocabulary, so the two " +
+  "are not comparable";
+
+/**
+ * Describes the softmax and the table storage of a training configuration, such as "sampled softmax with
+ * 1000 negatives, tables host (JavaScript memory)".
+ */
+export function describeTrainingSetup(training: StudyConfig["training"]): string {
+  const softmax = training.softmax === "sampled"
+    ? `sampled softmax with ${training.sampledNegatives} negatives`
+    : "full softmax";
+  const tables = training.tables === "host"
+    ? "tables host (JavaScript memory)"
+    : "tables heap (TensorFlow.js variables)";
+  return `${softmax}, ${tables}`;
+}
+
 /** Runs every stage of the study for one configuration, reusing fresh outputs. */
 export async function runStudy(config: StudyConfig, options: RunStudyOptions = {}): Promise<StudyOutcome> {
   const root = options.root ?? Deno.cwd();
@@ -193,8 +226,9 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
     const devTokens = tokenStream(c, s.dev, v);
     reporter.info(
       `train: ${trainTokens.length} training tokens, ${devTokens.length} dev tokens, vocabulary ${v.size}, ` +
-        `backend ${backendName}`,
+        `backend ${backendName}, ${describeTrainingSetup(config.training)}`,
     );
+    if (config.training.softmax === "sampled") reporter.info(`train: ${SAMPLED_LOSS_NOTE}`);
 
     // Checkpoints every 100 steps (about 90 s of the default profile on 2 cores), tagged with this stage's
     // key, let a killed run resume where it stopped.
@@ -222,9 +256,10 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions = {
     }, (event) => {
       progress ??= reporter.progress("train", event.totalSteps);
       const dev = event.devLoss === undefined ? "" : ` dev ${event.devLoss.toFixed(3)}`;
+      const loss = config.training.softmax === "sampled" ? "sampled loss" : "loss";
       progress.update(
         event.step,
-        `loss ${event.loss.toFixed(3)}${dev} ${event.tokensPerSecond.toFixed(0)} tok/s`,
+        `${loss} ${event.loss.toFixed(3)}${dev} ${event.tokensPerSecond.toFixed(0)} tok/s`,
       );
     });
     progress?.finish();

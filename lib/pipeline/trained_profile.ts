@@ -53,7 +53,7 @@ export interface LoadTrack2SeqOptions {
  * @throws {RangeError} When the split names a pid that the corpus does not contain.
  */
 export async function loadTrainedProfile(root: string, profile: string): Promise<TrainedProfile> {
-  const config = getProfile(profile);
+  const config = getProfile(profile, 'where mpd is the profile that "deno task reproduce --mpd DIR" trains');
   const paths = studyPaths(root, config.name);
   const needed = [paths.splitFile, `${paths.ingestedDir}/${INGEST_FILES.report}`];
   for (const path of needed) await requireArtifact(path, config.name);
