@@ -216,8 +216,9 @@ function buildEntry(
   const projectedPeak = Math.max(projectedReadingPeak, scale.peak_rss_mb);
 
   const overlap = ours.cpu_seconds > ours.seconds
-    ? "; ours took less wall time than CPU time because the next file is read on one of Deno's I/O " +
-      "threads while the current one is scanned, and nodejs-polars writes the final tables on its own threads"
+    ? "; ours took less wall time than CPU time because a worker reads and scans the next files while " +
+      "the main thread adds the current one to the track dictionary and writes its part, and nodejs-polars " +
+      "writes the final tables on its own threads"
     : "";
   const stageText = Object.entries(stages.ms_per_slice).map(([stage, ms]) => `${stage} ${ms}`).join(", ");
   return {

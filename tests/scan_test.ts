@@ -5,6 +5,7 @@ import { TrackDictionary } from "../lib/data/track_dictionary.ts";
 import { generateSyntheticMpd } from "../lib/mpd/generate.ts";
 import { parseSlice } from "../lib/mpd/read.ts";
 import { feedSlice, scanSlice, type SliceHeader } from "../lib/mpd/scan.ts";
+import { sliceSnapshot } from "./helpers/slice_snapshot.ts";
 
 const FIXTURES = new URL("./fixtures/mpd/", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -12,23 +13,7 @@ const decoder = new TextDecoder();
 
 /** Returns a slice's columns, counts and header, and the dictionary that reading it built. */
 function snapshot(columns: SliceColumns, dictionary: TrackDictionary, header: SliceHeader) {
-  return {
-    header,
-    pid: columns.pid,
-    name: columns.name,
-    description: columns.description,
-    modifiedAt: columns.modifiedAt,
-    numTracks: columns.numTracks,
-    numFollowers: columns.numFollowers,
-    numEdits: columns.numEdits,
-    collaborative: columns.collaborative,
-    firstOccurrence: columns.firstOccurrence,
-    pidsRead: columns.pidsRead,
-    pos: Array.from(columns.pos.subarray(0, columns.occurrences)),
-    trackId: Array.from(columns.trackId.subarray(0, columns.occurrences)),
-    counts: columns.counts(),
-    tracks: Array.from({ length: dictionary.size }, (_, id) => dictionary.row(id)),
-  };
+  return { header, ...sliceSnapshot(columns, dictionary) };
 }
 
 function readWithScanner(bytes: Uint8Array) {

@@ -22,19 +22,24 @@
  * building JSON objects. A file that it does not handle goes through `JSON.parse` and the validator, which
  * then report the precise error if the file is invalid.
  *
- * Memory: two slice files' bytes (one is read ahead), one slice's columns, the track dictionary (every
+ * Slices are read and scanned in a worker, two files ahead of the one that the main thread adds to the
+ * track dictionary and writes as a part (`scan_ahead.ts`).
+ *
+ * Memory: three slice files' bytes, with the scanner's record of each (11 MiB of track rows and 2 MiB for
+ * the playlists, grown for larger slices), one slice's columns, the track dictionary (every
  * unique track with its metadata) and a pid index. Only the dictionary and the index grow with the
  * input. Writing the final tables streams the parts through nodejs-polars, except `tracks.parquet`, which
  * is built from the dictionary. Measured on a shared 2-core x86-64 machine with `deno task bench
- * ingest_vs_python`: 260 to 270 MiB peak for 50 generated slices (50,000 playlists, 76,579 unique
- * tracks). At the full MPD's size the dictionary and pid index took 0.63 GiB, and writing the tables from
- * 1,000 full-size parts peaked at 2.3 GiB, which is the projected peak for the full MPD.
+ * ingest_vs_python`: 298 to 314 MiB peak for 50 generated slices (50,000 playlists, 76,579 unique tracks),
+ * with the worker. At the full MPD's size the dictionary and pid index took 0.63 GiB, and writing the
+ * tables from 1,000 full-size parts peaked at 2.3 GiB, which is the projected peak for the full MPD.
  * @module
  */
 
 import { basename, join, resolve } from "node:path";
 import { listMpdInput, parseSlice } from "../mpd/read.ts";
 import { feedSlice, scanSlice, type SliceHeader } from "../mpd/scan.ts";
+import { replaySlice as replaySinkCalls, type SliceRecord } from "../mpd/scan_record.ts";
 import type { MpdSliceInfo } from "../mpd/schema.ts";
 import {
   isPartFresh,
@@ -50,6 +55,7 @@ import {
   writeParquet,
   writePart,
 } from "./ingest_parts.ts";
+import { ScanAhead } from "./scan_ahead.ts";
 import { addCounts, emptyCounts, SliceColumns, type SliceCounts, type SliceRows } from "./slice_columns.ts";
 import { TrackDictionary } from "./track_dictionary.ts";
 
@@ -174,21 +180,22 @@ export async function ingestMpd(
     report(index + 1, "read", files[index], true, manifest.counts);
   }
 
-  // Reading the next file, on Deno's I/O threads, overlaps with reading the current slice.
+  // The next files are read on Deno's I/O threads and scanned in a worker while this thread adds the
+  // current slice to the dictionary and writes its part.
   const state: IngestState = { source, files, partsDir, dictionary, fileOfPid };
-  const buffers = new ReadBuffers();
-  let reading = manifests.length < files.length ? buffers.read(files[manifests.length]) : undefined;
+  const ahead = new ScanAhead(files, manifests.length);
   try {
     for (let index = manifests.length; index < files.length; index++) {
       options.signal?.throwIfAborted();
       const file = files[index];
-      const bytes = await (reading as Promise<Uint8Array>);
-      reading = index + 1 < files.length ? buffers.read(files[index + 1]) : undefined;
+      const read = await ahead.take(index);
 
       let slice: SliceRead;
       let manifest: PartManifest;
       try {
-        slice = readSlice(file, bytes, dictionary);
+        slice = read.scan === undefined || read.scan.header === null
+          ? readSlice(file, read.bytes, dictionary)
+          : replaySlice(read.bytes, read.scan.record, read.scan.header, dictionary);
         manifest = finishSlice(file, slice, stamps[index], index, state);
       } catch (error) {
         throw withResumeNote(error, index, partsDir);
@@ -199,8 +206,7 @@ export async function ingestMpd(
       report(index + 1, "read", file, false, manifest.counts);
     }
   } finally {
-    // A read still running must not write into a buffer after it is given up.
-    await reading?.catch(() => {});
+    ahead.close();
   }
   options.signal?.throwIfAborted();
 
@@ -226,52 +232,6 @@ interface IngestState {
   fileOfPid: Map<number, number>;
 }
 
-/**
- * Reads files into two buffers used in turn and grown as needed, so one file can be read while the one
- * before is scanned, without allocating and zeroing a new buffer per file.
- */
-class ReadBuffers {
-  #buffers = [new Uint8Array(1 << 20), new Uint8Array(1 << 20)];
-  #next = 0;
-
-  /**
-   * Starts reading a file into the next buffer and returns a view of its bytes, valid until the read after
-   * the next one. A failed read is marked as handled, so it raises no unhandled rejection before it is
-   * awaited.
-   */
-  read(path: string): Promise<Uint8Array> {
-    const slot = this.#next;
-    this.#next = 1 - slot;
-    const reading = this.#readInto(path, slot);
-    reading.catch(() => {});
-    return reading;
-  }
-
-  async #readInto(path: string, slot: number): Promise<Uint8Array> {
-    // Opening and the size are synchronous, so the first read is under way when this returns its promise.
-    // With asynchronous ones, each step would wait for the event loop, which the scan of the current slice
-    // keeps busy, and the read would only start once that scan ends.
-    using file = Deno.openSync(path);
-    const size = file.statSync().size;
-    if (this.#buffers[slot].length < size + 1) this.#buffers[slot] = new Uint8Array(size + (size >> 3) + 1);
-
-    // A file that grew since its size was taken fills the buffer, which then grows too.
-    let buffer = this.#buffers[slot];
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const grown = new Uint8Array(buffer.length * 2);
-        grown.set(buffer);
-        buffer = this.#buffers[slot] = grown;
-      }
-      const count = await file.read(buffer.subarray(length));
-      if (count === null) break;
-      length += count;
-    }
-    return buffer.subarray(0, length);
-  }
-}
-
 /** One slice's rows, with ids of the track dictionary, and what the part manifest needs besides. */
 interface SliceRead {
   rows: SliceRows;
@@ -292,6 +252,19 @@ function readSlice(file: string, bytes: Uint8Array, dictionary: TrackDictionary)
     columns = new SliceColumns(dictionary);
     header = feedSlice(parseSlice(utf8.decode(bytes), file), columns);
   }
+  return { rows: columns, pidsRead: columns.pidsRead, counts: columns.counts(), info: header.info };
+}
+
+/** Adds a slice that the worker scanned to the dictionary, replaying the scanner's sink calls. */
+function replaySlice(
+  bytes: Uint8Array,
+  record: SliceRecord,
+  header: SliceHeader,
+  dictionary: TrackDictionary,
+): SliceRead {
+  dictionary.mark();
+  const columns = new SliceColumns(dictionary);
+  replaySinkCalls(record, bytes, columns);
   return { rows: columns, pidsRead: columns.pidsRead, counts: columns.counts(), info: header.info };
 }
 

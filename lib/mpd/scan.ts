@@ -221,8 +221,11 @@ const SLICE_KEYS = keyTable(["info", "playlists"]);
 class Fallback {}
 const FALLBACK = new Fallback();
 
-/** The spans of a track's string fields in the file, decoded only when the sink requests them. */
-class ScannedTrack implements TrackView {
+/**
+ * The spans of a track's string fields in the file, decoded only when the sink requests them. The scanner
+ * hands one instance, refilled for each track, to the sink.
+ */
+export class ScannedTrack implements TrackView {
   uriBytes: Uint8Array | undefined = undefined;
   uriStart = 0;
   uriEnd = 0;
