@@ -8,6 +8,7 @@ import { countTracks } from "../lib/data/split.ts";
 import { readWordVectors, WordVectors } from "../lib/embeddings/word_vectors.ts";
 import { rPrecision } from "../lib/eval/metrics.ts";
 import { createRandom } from "../lib/util/random.ts";
+import { trackTable } from "./helpers/corpus.ts";
 
 Deno.test("normalizeTitle handles title spellings", () => {
   const cases: [string, string[]][] = [
@@ -167,15 +168,8 @@ const TASTES = [
  */
 function tasteCorpus(playlists: number, seed: number): Corpus {
   const random = createRandom(seed);
-  const uri = Array.from({ length: 180 }, (_, i) => `spotify:track:${String(i).padStart(22, "0")}`);
   return {
-    tracks: {
-      uri,
-      name: uri,
-      artistUri: uri.map((_, i) => `spotify:artist:${i}`),
-      artistName: uri,
-      albumUri: uri.map(() => ""),
-    },
+    tracks: trackTable(180),
     playlists: Array.from({ length: playlists }, (_, pid) => {
       const taste = TASTES[pid % TASTES.length];
       const word = taste.words[Math.floor(random() * 2)];

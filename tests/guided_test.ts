@@ -10,6 +10,7 @@ import { InputSchedule } from "../lib/predict/input_schedule.ts";
 import { Track2SeqRecommender } from "../lib/predict/track2seq_recommender.ts";
 import type { PlaylistQuery, Recommendation, Recommender } from "../lib/recommender.ts";
 import { patternStream, VOCAB_SIZE } from "./helpers/patterns.ts";
+import { nextTokenProbabilities } from "./helpers/model.ts";
 
 await selectBackend("wasm");
 
@@ -196,16 +197,7 @@ function recordingInputs(target: Track2SeqModel): { model: Track2SeqModel; input
 
 /** Returns the most probable token after `context` from a zero state, leaving out `excluded`. */
 function bestAfter(context: number[], excluded: number[]): number {
-  const probabilities = tf.tidy(() => {
-    let state = model.zeroState(1);
-    let logits: tf.Tensor2D | undefined;
-    for (const token of context) {
-      const output = model.step(tf.tensor1d([token], "int32"), state);
-      state = output.state;
-      logits = output.logits;
-    }
-    return tf.softmax(logits as tf.Tensor2D).dataSync() as Float32Array;
-  });
+  const probabilities = nextTokenProbabilities(model, context);
   let best = -1;
   for (let token = 0; token < probabilities.length; token++) {
     if (excluded.includes(token)) continue;

@@ -6,6 +6,7 @@ import { createModel, type Track2SeqModel } from "../lib/model/network.ts";
 import { evaluateLoss, type TrainOptions, trainTrack2Seq } from "../lib/model/train.ts";
 import { patternStream, VOCAB_SIZE } from "./helpers/patterns.ts";
 import { assertTrainingLeavesNoTensors } from "./helpers/training.ts";
+import { nextTokenProbabilities } from "./helpers/model.ts";
 
 await selectBackend("wasm");
 
@@ -22,20 +23,6 @@ const SMALL: Partial<TrainOptions> = {
 
 function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-/** Returns the next-token probabilities, [vocabSize], after feeding `context` from a zero state. */
-function nextTokenProbabilities(model: Track2SeqModel, context: number[]): Float32Array {
-  return tf.tidy(() => {
-    let state = model.zeroState(1);
-    let logits: tf.Tensor2D | undefined;
-    for (const token of context) {
-      const output = model.step(tf.tensor1d([token], "int32"), state);
-      state = output.state;
-      logits = output.logits;
-    }
-    return tf.softmax(logits as tf.Tensor2D).dataSync() as Float32Array;
-  });
 }
 
 function argMax(values: Float32Array): number {

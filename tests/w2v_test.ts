@@ -16,6 +16,7 @@ import {
 } from "../lib/embeddings/sgns_tables.ts";
 import { instantiateSgns } from "../lib/embeddings/sgns_wasm.ts";
 import { createRandom } from "../lib/util/random.ts";
+import { trackTable } from "./helpers/corpus.ts";
 
 /** Returns the cosine similarity of rows `a` and `b` of a row-major matrix. */
 function cosine(matrix: Float32Array, dimension: number, a: number, b: number): number {
@@ -59,15 +60,8 @@ function clusteredSentences(count: number, seed: number): Int32Array[] {
 
 /** Builds a corpus whose playlists are the clustered sentences, with one artist per track. */
 function clusteredCorpus(): Corpus {
-  const uri = Array.from({ length: 40 }, (_, i) => `spotify:track:${String(i).padStart(22, "0")}`);
   return {
-    tracks: {
-      uri,
-      name: uri,
-      artistUri: uri.map((_, i) => `spotify:artist:${i}`),
-      artistName: uri,
-      albumUri: uri.map(() => ""),
-    },
+    tracks: trackTable(40),
     playlists: clusteredSentences(200, 9).map((tracks, pid) => ({ pid, name: "", modifiedAt: null, tracks })),
     synthetic: true,
     source: "test",

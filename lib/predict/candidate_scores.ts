@@ -9,21 +9,23 @@ export interface TokenScores {
   scores: Float32Array;
 }
 
-/** Adds one row of top-k results to a candidate table, skipping excluded tokens and zero probabilities. */
+/**
+ * Adds one row of top-k results to a candidate table, skipping zero probabilities and, when `allowed` is
+ * given, the tokens whose entry in `allowed.values` (read from `allowed.offset`) is 0.
+ */
 export function addTopK(
   scores: Map<number, number>,
   values: Float32Array,
   indices: Int32Array,
   offset: number,
   topK: number,
-  allowedValues: Float32Array,
-  allowedOffset: number,
+  allowed?: { values: Float32Array; offset: number },
 ): void {
   for (let j = 0; j < topK; j++) {
     const token = indices[offset + j];
     const probability = values[offset + j];
     // With fewer allowed tokens than topK, the top-k also returns excluded tokens, whose probability is 0.
-    if (probability <= 0 || allowedValues[allowedOffset + token] === 0) continue;
+    if (probability <= 0 || allowed?.values[allowed.offset + token] === 0) continue;
     scores.set(token, (scores.get(token) ?? 0) + probability);
   }
 }

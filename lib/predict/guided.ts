@@ -197,8 +197,7 @@ async function predictBatch(
           previous.indices,
           row * stepK,
           rowK[row],
-          allowedValues,
-          row * vocabSize,
+          { values: allowedValues, offset: row * vocabSize },
         );
       }
     }
@@ -249,13 +248,8 @@ async function predictBatchSliced(
 
       for (let row = 0; row < batch; row++) {
         if (active[row] === 0 || t < schedules[row].unscored) continue;
-        const scores = candidates[row];
-        for (let j = 0; j < rowK[row]; j++) {
-          const probability = previous.values[row * stepK + j];
-          if (probability <= 0) continue;
-          const token = previous.indices[row * stepK + j];
-          scores.set(token, (scores.get(token) ?? 0) + probability);
-        }
+        // slicedTopK already left out each row's seeds and special tokens.
+        addTopK(candidates[row], previous.values, previous.indices, row * stepK, rowK[row]);
       }
     }
   } finally {

@@ -28,3 +28,15 @@ export function randomCorpus(playlists: number, tracks: number, seed = 1): Corpu
     source: "test",
   };
 }
+
+/** Builds the track table of `count` tracks, each with its own artist and no album, named by its URI. */
+export function trackTable(count: number): Corpus["tracks"] {
+  const uri = Array.from({ length: count }, (_, i) => `spotify:track:${String(i).padStart(22, "0")}`);
+  return {
+    uri,
+    name: uri,
+    artistUri: uri.map((_, i) => `spotify:artist:${i}`),
+    artistName: uri,
+    albumUri: uri.map(() => ""),
+  };
+}
