@@ -3,8 +3,8 @@
  * on its own over the same files, one after another, in milliseconds of process CPU time per slice. The
  * time counts all threads, so the Parquet writing on nodejs-polars' threads counts too.
  *
- * Stages: reading the file's bytes (with Deno.readFile, where ingestion reuses two buffers); the byte
- * scanner alone, with a sink that keeps nothing (scan_only); and the byte scanner building the columns and
+ * Stages: reading the file's bytes with Deno.readFile (ingestion reads in its scanning worker instead). The
+ * byte scanner alone, with a sink that keeps nothing (scan_only). The byte scanner building the columns and
  * the track dictionary (scan, which includes the work of scan_only). Then come the alternative path that
  * the scanner replaces (UTF-8 decoding, JSON.parse, validation and building the same columns) and writing
  * the part's files.

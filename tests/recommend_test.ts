@@ -34,8 +34,8 @@ interface JsonAnswer {
 }
 
 /**
- * Runs the task on the smoke profile under `root` with `args` and `--json`, checks that it exits with 0 and
- * returns its parsed answer with its stderr.
+ * Runs the task on the smoke profile under `root` with `args` and `--json`, checks that it exits with 0,
+ * and returns its parsed JSON output with its stderr.
  */
 async function recommendSmokeJson(
   root: string,

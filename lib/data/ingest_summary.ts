@@ -127,17 +127,16 @@ function listNames(names: string[]): string {
 }
 
 function listPids(pids: number[]): string {
-  const shown = pids.slice(0, LISTED_PIDS).join(", ");
+  const listed = pids.slice(0, LISTED_PIDS).join(", ");
   const label = pids.length === 1 ? "pid" : "pids";
   return pids.length > LISTED_PIDS
-    ? `${label} ${shown} and ${pids.length - LISTED_PIDS} more`
-    : `${label} ${shown}`;
+    ? `${label} ${listed} and ${pids.length - LISTED_PIDS} more`
+    : `${label} ${listed}`;
 }
 
 function listGaps(gaps: PidRange[]): string {
-  const shown = gaps.slice(0, LISTED_PID_GAPS).map((gap) =>
+  const listed = gaps.slice(0, LISTED_PID_GAPS).map((gap) =>
     gap.first === gap.last ? `pid ${gap.first}` : `pids ${gap.first}-${gap.last}`
-  );
-  const listed = shown.join(", ");
+  ).join(", ");
   return gaps.length > LISTED_PID_GAPS ? `${listed} and ${gaps.length - LISTED_PID_GAPS} more` : listed;
 }

@@ -26,7 +26,7 @@ export interface SgnsLayout {
   outputBase: number;
   /** Byte offset of the alias table of negative sampling, two u32 values per output row. */
   tableBase: number;
-  /** Byte offset of thread 0's scratch, laid out as the module documentation of sgns_wasm.ts says. */
+  /** Byte offset of thread 0's scratch, laid out as the module documentation of sgns_wasm.ts describes. */
   scratchBase: number;
   /** Bytes of scratch per thread. */
   scratchBytes: number;

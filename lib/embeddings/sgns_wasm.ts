@@ -300,7 +300,7 @@ function updateBody(): number[] {
 
   const overTargets = countedLoop(TARGET_INDEX, COUNT, 1, perTarget);
 
-  // The scratch holds the gradient row, the target list, the negatives drawn by the previous call, the
+  // The scratch contains the gradient row, the target list, the negatives drawn by the previous call, the
   // random state and one float that keeps the touching loads below alive.
   const scratchPointers = [
     ...op.localGet(SCRATCH),

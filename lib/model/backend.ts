@@ -114,7 +114,7 @@ export type BackendVerdict =
 /** The adapter that the webgpu backend was checked on, once checked. */
 let webgpuAdapter: AdapterFacts | null | undefined;
 
-/** Self-test results by backend, each run at most once per process. */
+/** Self-test results by backend, so `verifyBackend` runs each backend's self-test once per process. */
 const selfTests = new Map<BackendName, SelfTestResult & { reference: BackendName }>();
 
 /**

@@ -345,10 +345,11 @@ export async function trainTrack2Seq(
  * starts from a zero state, so on a short held-out stream a larger `batchSize` means more predictions with
  * little context.
  *
- * With host tables, or with in-heap tables when a window's logits would exceed 2^28 values (1 GiB; above
- * about 167,000 tokens with the default batch), the log-sum-exp over the vocabulary is computed one slice
- * of the output table at a time (at most 16 M logits each), so no [rows, vocabSize] tensor is built. The slices are uploaded once and held in the wasm heap during the
- * evaluation (see lib/model/output_slices.ts).
+ * The log-sum-exp over the vocabulary is computed one slice of the output table at a time (at most 16 M
+ * logits each), so no [rows, vocabSize] tensor is built, in two cases: with host tables, and with in-heap
+ * tables when a window's logits would exceed 2^28 values. That is 1 GiB, above about 167,000 tokens with the
+ * default batch. The slices are uploaded once and held in the wasm heap during the evaluation (see
+ * lib/model/output_slices.ts).
  *
  * @throws {RangeError} when a token is not below the model's vocabulary size or the stream has fewer than
  *   2 tokens.

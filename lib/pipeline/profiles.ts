@@ -117,8 +117,8 @@ export const PROFILES: Record<string, StudyConfig> = {
 /**
  * Looks up a profile by name.
  *
- * @param realDataHint The end of the error message, which tells how to select real MPD data with the
- *   command that called this. Default: the hint for `deno task reproduce`, which takes `--mpd DIR`.
+ * @param realDataHint The end of the error message: how to select real MPD data with the command that
+ *   called this. Default: the hint for `deno task reproduce`, which takes `--mpd DIR`.
  * @throws {RangeError} Naming the known profiles, when `name` is not one of them.
  */
 export function getProfile(name: string, realDataHint = "or --mpd DIR for real data"): StudyConfig {

@@ -63,8 +63,9 @@ export interface PlaylistRecommendation {
   titleSeeds: string[];
   /**
    * The similarity measure by which CWVA found training playlists for the title, when `method` is
-   * track2seq_cwva: "vectors" when a word of the title has a learned vector, "edit-distance" when no word
-   * has one and CWVA compared the title's letters with the training titles. Undefined for other methods.
+   * track2seq_cwva. It is "vectors" when a word of the title has a learned vector. It is "edit-distance" when
+   * no word has one, so CWVA compared the title's letters with the training titles. Undefined for other
+   * methods.
    */
   titleMatch: SimilarPlaylists["method"] | undefined;
   /** True when `method` is popularity. */

@@ -434,10 +434,10 @@ class MethodModels {
   }
 }
 
-/** The builder of each method of the study, and whether it needs the trained Track2Seq model. */
 /**
- * How each method is built. `revision` enters the method's stage key, so raising it after a change to the
- * method's code reruns its stage on the next reproduce.
+ * The builder of each method of the study, and whether it needs the trained Track2Seq model. `revision`
+ * enters the method's stage key, so raising it after a change to the method's code reruns its stage on the
+ * next reproduce.
  */
 const METHODS: Record<
   string,

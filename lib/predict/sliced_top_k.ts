@@ -2,8 +2,8 @@
  * Top-k of the next-token softmax at large vocabularies, computed from one slice of the output table at a time.
  *
  * At 700,000 tracks a batch of 64 playlists has 45 million logits per step. Here each slice of the output
- * table gives its logits, its log-sum-exp and its own top-k; the top-k lists of all slices are merged, and
- * the probabilities come from the log-sum-exp of the whole vocabulary, so the result is the top-k of the
+ * table gives its logits, its log-sum-exp and its own top-k. The top-k lists of all slices are merged, and
+ * the probabilities come from the log-sum-exp of the whole vocabulary. The result is thus the top-k of the
  * full softmax without a [rows, vocabSize] tensor.
  * @module
  */
@@ -36,14 +36,14 @@ export async function slicedTopK(
   slices: OutputSlices,
 ): Promise<SlicedTopK> {
   const rows = hidden.shape[0];
-  const mostExcluded = Math.max(0, ...excluded.map((set) => set.size));
+  const maxExcluded = Math.max(0, ...excluded.map((set) => set.size));
   const normalizers: Float32Array[] = [];
   // Per row the best allowed candidates so far, as logits and tokens.
   const candidates = Array.from({ length: rows }, () => ({ logits: [] as number[], tokens: [] as number[] }));
 
   for (const { start, count, kernel, bias } of slices.slices) {
-    // Every excluded token of a row may be in this slice, so k + mostExcluded leaves k allowed ones.
-    const sliceK = Math.min(count, k + mostExcluded);
+    // Every excluded token of a row may be in this slice, so k + maxExcluded leaves k allowed ones.
+    const sliceK = Math.min(count, k + maxExcluded);
     const { normalizer, values, indices } = tf.tidy(() => {
       const logits = tf.fused.matMul({ a: hidden, b: kernel, bias }) as tf.Tensor2D;
       const { values, indices } = tf.topk(logits, sliceK, true);
@@ -65,14 +65,14 @@ export async function slicedTopK(
     }
 
     for (let row = 0; row < rows; row++) {
-      const kept = candidates[row];
-      let taken = 0;
-      for (let j = 0; j < sliceK && taken < k; j++) {
+      const rowCandidates = candidates[row];
+      let added = 0;
+      for (let j = 0; j < sliceK && added < k; j++) {
         const token = start + sliceTokens[row * sliceK + j];
         if (excluded[row].has(token)) continue;
-        kept.logits.push(sliceLogits[row * sliceK + j]);
-        kept.tokens.push(token);
-        taken++;
+        rowCandidates.logits.push(sliceLogits[row * sliceK + j]);
+        rowCandidates.tokens.push(token);
+        added++;
       }
     }
   }
